@@ -1,0 +1,3 @@
+/// Pure decision algorithms of the hub: sketches, statistics, judge, breaker, autoscaler, alert rules.
+/// Nothing in this module performs I/O or reads a clock.
+public enum VigilAnalyticsInfo {}

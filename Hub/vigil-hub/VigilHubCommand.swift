@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `vigil-hub`: receives agents' streams over mutual TLS, stores them exactly once, and reports.
+@main
+struct VigilHubCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil-hub",
+        abstract: "Vigil hub: receive agent streams over mTLS, store exactly once, judge versions, alert.",
+        subcommands: [Serve.self, Migrate.self, CheckConfig.self, TestRules.self]
+    )
+}

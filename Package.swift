@@ -1,0 +1,162 @@
+// swift-tools-version:6.2
+// Vigil: fleet telemetry agent and hub. The layout follows DESIGN.md §1; every target names its `path:`.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
+let package = Package(
+    name: "Vigil",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vigil-agent", targets: ["vigil-agent"]),
+        .executable(name: "vigil-hub", targets: ["vigil-hub"]),
+        .executable(name: "vigilctl", targets: ["vigilctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // Wire protocol: generated messages, frame codec, batch building, validation. Shared by agent and hub.
+        .target(
+            name: "VigilProtocol",
+            dependencies: [
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Protocol",
+            exclude: ["vigil.proto", "Generated/vigil.proto.sha256"],
+            swiftSettings: strict
+        ),
+        // Agent: sampling, ingest, buffer, shipping.
+        .target(
+            name: "VigilAgent",
+            dependencies: [
+                "VigilProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Agent/VigilAgent",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "vigil-agent",
+            dependencies: [
+                "VigilAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Agent/vigil-agent",
+            swiftSettings: strict
+        ),
+        // Hub analytics: pure algorithms, no I/O.
+        .target(name: "VigilAnalytics", path: "Hub/VigilAnalytics", swiftSettings: strict),
+        // Hub: receive, dedupe, store, analyze, report.
+        .target(
+            name: "VigilHub",
+            dependencies: [
+                "VigilProtocol",
+                "VigilAnalytics",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Hub/VigilHub",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "vigil-hub",
+            dependencies: [
+                "VigilHub",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Hub/vigil-hub",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "vigilctl",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Hub/vigilctl",
+            swiftSettings: strict
+        ),
+        // Tests: one target per library, plus end-to-end and the C interop peer.
+        .testTarget(
+            name: "VigilProtocolTests",
+            dependencies: [
+                "VigilProtocol",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Tests/VigilProtocolTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VigilAgentTests",
+            dependencies: ["VigilAgent", "VigilProtocol"],
+            path: "Tests/VigilAgentTests",
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VigilAnalyticsTests",
+            dependencies: ["VigilAnalytics"],
+            path: "Tests/VigilAnalyticsTests",
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VigilHubTests",
+            dependencies: ["VigilHub", "VigilProtocol"],
+            path: "Tests/VigilHubTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "InteropTests",
+            dependencies: [
+                "VigilProtocol",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/InteropTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["VigilProtocol"],
+            path: "Tests/EndToEndTests",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "vigil-bench",
+            dependencies: [
+                "VigilProtocol",
+                "VigilAgent",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/Benchmarks",
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,55 @@
+import NIOCore
+import SwiftProtobuf
+
+/// A SwiftNIO decoder for length-prefixed protobuf frames of one message type `M`.
+///
+/// Oversize, zero-length and undecodable frames are thrown as ``FrameError`` (NIO fires them as
+/// errors down the pipeline; the handler that owns the connection answers with a `Reject` and closes).
+/// A stream that ends mid-frame is reported as ``FrameError/Code/truncated``.
+public struct LengthPrefixedMessageDecoder<M: SwiftProtobuf.Message & Sendable>: ByteToMessageDecoder {
+    public typealias InboundOut = M
+
+    private let parser: FrameParser
+    private let options: BinaryDecodingOptions
+
+    /// Creates a decoder accepting frames up to `maxFrameBytes`.
+    public init(maxFrameBytes: Int = FrameParser.defaultMaxFrameBytes) {
+        self.parser = FrameParser(maxFrameBytes: maxFrameBytes)
+        var options = BinaryDecodingOptions()
+        options.messageDepthLimit = 16
+        self.options = options
+    }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let payload = try parser.nextPayload(from: &buffer) else { return .needMoreData }
+        context.fireChannelRead(Self.wrapInboundOut(try Self.decodeMessage(payload, options: options)))
+        return .continue
+    }
+
+    public mutating func decodeLast(
+        context: ChannelHandlerContext,
+        buffer: inout ByteBuffer,
+        seenEOF: Bool
+    ) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        if buffer.readableBytes > 0 {
+            let missing = (parser.pendingLength(in: buffer).map { $0 + FrameParser.prefixBytes } ?? FrameParser.prefixBytes)
+                - buffer.readableBytes
+            buffer.moveReaderIndex(to: buffer.writerIndex)
+            throw FrameError.truncated(missing: missing)
+        }
+        return .needMoreData
+    }
+
+    /// Decodes one payload as `M`, mapping protobuf failures to ``FrameError``.
+    public static func decodeMessage(
+        _ payload: ByteBuffer,
+        options: BinaryDecodingOptions = BinaryDecodingOptions()
+    ) throws(FrameError) -> M {
+        do {
+            return try M(serializedBytes: payload.readableBytesSpan, options: options)
+        } catch {
+            throw .undecodable(length: payload.readableBytes, type: M.protoMessageName, cause: error)
+        }
+    }
+}
