@@ -33,7 +33,8 @@ public struct LengthPrefixedMessageDecoder<M: SwiftProtobuf.Message & Sendable>:
     ) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         if buffer.readableBytes > 0 {
-            let missing = (parser.pendingLength(in: buffer).map { $0 + FrameParser.prefixBytes } ?? FrameParser.prefixBytes)
+            let missing =
+                (parser.pendingLength(in: buffer).map { $0 + FrameParser.prefixBytes } ?? FrameParser.prefixBytes)
                 - buffer.readableBytes
             buffer.moveReaderIndex(to: buffer.writerIndex)
             throw FrameError.truncated(missing: missing)

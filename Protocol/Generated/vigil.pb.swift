@@ -374,6 +374,9 @@ public nonisolated struct Vigil_V1_IngestAck: Sendable {
 
   public var rejectedCount: UInt64 = 0
 
+  /// added: why the most recent rejected record was refused ("" = none)
+  public var lastRejection: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -893,7 +896,7 @@ nonisolated extension Vigil_V1_Reject.Code: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Vigil_V1_IngestAck: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".IngestAck"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}durable_count\0\u{3}rejected_count\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}durable_count\0\u{3}rejected_count\0\u{3}last_rejection\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -903,6 +906,7 @@ nonisolated extension Vigil_V1_IngestAck: SwiftProtobuf.Message, SwiftProtobuf._
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.durableCount) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.rejectedCount) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.lastRejection) }()
       default: break
       }
     }
@@ -915,12 +919,16 @@ nonisolated extension Vigil_V1_IngestAck: SwiftProtobuf.Message, SwiftProtobuf._
     if self.rejectedCount != 0 {
       try visitor.visitSingularUInt64Field(value: self.rejectedCount, fieldNumber: 2)
     }
+    if !self.lastRejection.isEmpty {
+      try visitor.visitSingularStringField(value: self.lastRejection, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Vigil_V1_IngestAck, rhs: Vigil_V1_IngestAck) -> Bool {
     if lhs.durableCount != rhs.durableCount {return false}
     if lhs.rejectedCount != rhs.rejectedCount {return false}
+    if lhs.lastRejection != rhs.lastRejection {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -40,13 +40,15 @@ public struct RecordValidator: Sendable {
         try checkName(event.name, field: "event.name", required: true)
         try checkName(event.errorCategory, field: "event.error_category", required: false)
         if case .UNRECOGNIZED(let raw) = event.outcome {
-            throw ValidationError(code: .invalid, field: "event.outcome", message: "unknown outcome \(raw); use ok or error")
+            throw ValidationError(
+                code: .invalid, field: "event.outcome", message: "unknown outcome \(raw); use ok or error")
         }
         if !event.durationMs.isFinite || event.durationMs < 0 || event.durationMs > limits.maxDurationMs {
             throw ValidationError(
                 code: .invalid,
                 field: "event.duration_ms",
-                message: "must be a finite number of milliseconds in 0...\(Int(limits.maxDurationMs)), got \(event.durationMs)"
+                message:
+                    "must be a finite number of milliseconds in 0...\(Int(limits.maxDurationMs)), got \(event.durationMs)"
             )
         }
         try checkMap(event.attributes, field: "event.attributes")
@@ -57,14 +59,16 @@ public struct RecordValidator: Sendable {
         try checkTime(sample.timeUnixNano, field: "sample.time_unix_nano")
         try checkName(sample.metric, field: "sample.metric", required: true)
         if !sample.value.isFinite {
-            throw ValidationError(code: .invalid, field: "sample.value", message: "must be a finite number, got \(sample.value)")
+            throw ValidationError(
+                code: .invalid, field: "sample.value", message: "must be a finite number, got \(sample.value)")
         }
         try checkMap(sample.labels, field: "sample.labels")
     }
 
     private func checkTime(_ nanos: Int64, field: String) throws(ValidationError) {
         if nanos <= 0 {
-            throw ValidationError(code: .invalid, field: field, message: "must be a positive Unix time in nanoseconds, got \(nanos)")
+            throw ValidationError(
+                code: .invalid, field: field, message: "must be a positive Unix time in nanoseconds, got \(nanos)")
         }
     }
 

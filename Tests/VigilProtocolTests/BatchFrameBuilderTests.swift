@@ -5,7 +5,8 @@ import VigilProtocol
 
 @Suite("Batch frames from stored record bytes")
 struct BatchFrameBuilderTests {
-    @Test("the builder's bytes equal swift-protobuf's encoding of the same frame", arguments: [0, 1, 2, 127, 128, 1000])
+    @Test(
+        "the builder's bytes equal swift-protobuf's encoding of the same frame", arguments: [0, 1, 2, 127, 128, 1000])
     func matchesProtobufEncoding(count: Int) throws {
         for firstSeq: UInt64 in [1, 127, 128, 300, UInt64.max - UInt64(count)] {
             let records = (0..<count).map(Samples.record)
@@ -19,7 +20,11 @@ struct BatchFrameBuilderTests {
             #expect(built.readableBytes == builder.frameBytes)
 
             let expected = try Samples.framed(
-                Samples.frame(.batch(.with { $0.firstSeq = firstSeq; $0.records = records }))
+                Samples.frame(
+                    .batch(
+                        .with {
+                            $0.firstSeq = firstSeq; $0.records = records
+                        }))
             )
             #expect(built == expected, "count \(count) firstSeq \(firstSeq)")
         }

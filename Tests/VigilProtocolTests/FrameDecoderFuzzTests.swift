@@ -15,14 +15,28 @@ struct FrameDecoderFuzzTests {
     /// Valid streams to mutate: every frame kind, alone and several in a row.
     static func corpus() throws -> [[UInt8]] {
         let frames: [Vigil_V1_Frame] = [
-            Samples.frame(.hello(.with {
-                $0.protocolVersion = 1; $0.agentID = "web-01"; $0.streamID = .init(count: 16)
-                $0.hostname = "höst"; $0.labels = ["service": "checkout", "version": "1.4.0"]
-            })),
-            Samples.frame(.welcome(.with { $0.protocolVersion = 1; $0.resumeAfterSeq = 99; $0.hubID = "hub" })),
-            Samples.frame(.batch(.with { $0.firstSeq = 1; $0.records = (0..<8).map(Samples.record) })),
+            Samples.frame(
+                .hello(
+                    .with {
+                        $0.protocolVersion = 1; $0.agentID = "web-01"; $0.streamID = .init(count: 16)
+                        $0.hostname = "höst"; $0.labels = ["service": "checkout", "version": "1.4.0"]
+                    })),
+            Samples.frame(
+                .welcome(
+                    .with {
+                        $0.protocolVersion = 1; $0.resumeAfterSeq = 99; $0.hubID = "hub"
+                    })),
+            Samples.frame(
+                .batch(
+                    .with {
+                        $0.firstSeq = 1; $0.records = (0..<8).map(Samples.record)
+                    })),
             Samples.frame(.ack(.with { $0.throughSeq = 1234 })),
-            Samples.frame(.reject(.with { $0.code = .protocol; $0.message = "bad" })),
+            Samples.frame(
+                .reject(
+                    .with {
+                        $0.code = .protocol; $0.message = "bad"
+                    })),
         ]
         var streams: [[UInt8]] = []
         for frame in frames {
@@ -45,12 +59,18 @@ struct FrameDecoderFuzzTests {
                 bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
             case 2:  // insert random bytes
                 let at = Int.random(in: 0...bytes.count, using: &rng)
-                bytes.insert(contentsOf: (0..<Int.random(in: 1...16, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }, at: at)
+                bytes.insert(
+                    contentsOf: (0..<Int.random(in: 1...16, using: &rng)).map { _ in
+                        UInt8.random(in: 0...255, using: &rng)
+                    }, at: at)
             case 3 where bytes.count > 1:  // truncate
                 bytes.removeLast(Int.random(in: 1..<bytes.count, using: &rng))
             case 4 where bytes.count >= 4:  // tamper with the length prefix
-                let length = [UInt32(0), 1, UInt32.max, UInt32(maxFrameBytes), UInt32(maxFrameBytes + 1), UInt32.random(in: 0...64, using: &rng)]
-                    .randomElement(using: &rng)!
+                let length = [
+                    UInt32(0), 1, UInt32.max, UInt32(maxFrameBytes), UInt32(maxFrameBytes + 1),
+                    UInt32.random(in: 0...64, using: &rng),
+                ]
+                .randomElement(using: &rng)!
                 bytes.replaceSubrange(0..<4, with: withUnsafeBytes(of: length.bigEndian, Array.init))
             case 5 where bytes.count > 8:  // delete a run
                 let start = Int.random(in: 4..<bytes.count, using: &rng)
@@ -126,6 +146,8 @@ struct FrameDecoderFuzzTests {
         #expect(rejections[.undecodable, default: 0] > 0)
         #expect(rejections[.truncated, default: 0] > 0)
         #expect(decodedFrames > 0 && validated > 0)
-        print("fuzz: \(Self.iterations) streams, \(decodedFrames) frames decoded, \(validated) records validated, rejections \(rejections.map { "\($0.key)=\($0.value)" }.sorted())")
+        print(
+            "fuzz: \(Self.iterations) streams, \(decodedFrames) frames decoded, \(validated) records validated, rejections \(rejections.map { "\($0.key)=\($0.value)" }.sorted())"
+        )
     }
 }

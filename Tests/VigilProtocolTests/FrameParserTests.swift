@@ -7,7 +7,11 @@ import VigilProtocol
 struct FrameParserTests {
     @Test("a frame split at every byte boundary is returned once, whole")
     func splitAtEveryBoundary() throws {
-        let frame = Samples.frame(.batch(.with { $0.firstSeq = 7; $0.records = (0..<5).map(Samples.record) }))
+        let frame = Samples.frame(
+            .batch(
+                .with {
+                    $0.firstSeq = 7; $0.records = (0..<5).map(Samples.record)
+                }))
         let wire = try Samples.framed(frame)
         let parser = FrameParser()
         for cut in 0...wire.readableBytes {

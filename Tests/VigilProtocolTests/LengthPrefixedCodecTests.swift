@@ -20,9 +20,21 @@ struct LengthPrefixedCodecTests {
     func roundTripOneByteAtATime() throws {
         let channel = try channel()
         let frames: [Vigil_V1_Frame] = [
-            Samples.frame(.hello(.with { $0.protocolVersion = 1; $0.agentID = "web-01"; $0.labels = ["service": "checkout"] })),
-            Samples.frame(.batch(.with { $0.firstSeq = 1; $0.records = (0..<50).map(Samples.record) })),
-            Samples.frame(.reject(.with { $0.code = .tooLarge; $0.message = "too big" })),
+            Samples.frame(
+                .hello(
+                    .with {
+                        $0.protocolVersion = 1; $0.agentID = "web-01"; $0.labels = ["service": "checkout"]
+                    })),
+            Samples.frame(
+                .batch(
+                    .with {
+                        $0.firstSeq = 1; $0.records = (0..<50).map(Samples.record)
+                    })),
+            Samples.frame(
+                .reject(
+                    .with {
+                        $0.code = .tooLarge; $0.message = "too big"
+                    })),
         ]
         for frame in frames { try channel.writeOutbound(frame) }
         var wire = ByteBuffer()

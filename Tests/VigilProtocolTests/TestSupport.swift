@@ -60,4 +60,3 @@ enum Samples {
         return buffer
     }
 }
-
