@@ -1,0 +1,17 @@
+/// How a canary metric compares with the baseline.
+public enum MetricClassification: String, Sendable, Hashable {
+    /// No meaningful difference, or a difference within the allowed effect.
+    case pass
+    /// Higher, beyond the tolerance and the allowed increase; a failure (every Vigil metric is
+    /// higher-is-worse).
+    case high
+    /// Lower beyond the tolerance: an improvement, scored as a pass.
+    case low
+    /// Fewer values than the judge's minimum on either side; makes the verdict inconclusive.
+    case insufficientData = "insufficient_data"
+    /// No values on either side; left out of the score.
+    case noData = "no_data"
+
+    /// Whether the metric counts in the score.
+    public var isJudged: Bool { self == .pass || self == .high || self == .low }
+}
