@@ -6,7 +6,7 @@ let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
 
 let package = Package(
     name: "Vigil",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "vigil-agent", targets: ["vigil-agent"]),
         .executable(name: "vigil-hub", targets: ["vigil-hub"]),
@@ -46,6 +46,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ],
             path: "Agent/VigilAgent",
@@ -73,9 +74,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -111,9 +114,21 @@ let package = Package(
             path: "Tests/VigilProtocolTests",
             swiftSettings: strict
         ),
+        // Helpers shared by the test targets: certificates from deploy/certs.sh, temp dirs, socket clients.
+        .target(name: "VigilTestSupport", path: "Tests/Support", swiftSettings: strict),
         .testTarget(
             name: "VigilAgentTests",
-            dependencies: ["VigilAgent", "VigilProtocol"],
+            dependencies: [
+                "VigilAgent",
+                "VigilTestSupport",
+                "VigilProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/VigilAgentTests",
             resources: [.copy("Fixtures")],
             swiftSettings: strict
@@ -127,7 +142,16 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilHubTests",
-            dependencies: ["VigilHub", "VigilProtocol"],
+            dependencies: [
+                "VigilHub",
+                "VigilProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Tests/VigilHubTests",
             swiftSettings: strict
         ),
@@ -143,7 +167,11 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["VigilProtocol"],
+            dependencies: [
+                "VigilProtocol",
+                "VigilTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Tests/EndToEndTests",
             swiftSettings: strict
         ),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import VigilAgent
 
 extension VigilAgentCommand {
     struct CheckConfig: AsyncParsableCommand {
@@ -7,8 +8,17 @@ extension VigilAgentCommand {
             abstract: "Validate an agent configuration file and print the effective settings."
         )
 
+        @Argument(help: "The configuration file.")
+        var file: String
+
         func run() async throws {
-            throw ValidationError("'vigil-agent check-config' is not implemented yet")
+            do {
+                let configuration = try AgentConfiguration.load(path: file)
+                print(configuration.renderedSummary())
+            } catch {
+                print("\(error)")
+                throw ExitCode(1)
+            }
         }
     }
 }

@@ -1,0 +1,44 @@
+extension AgentConfiguration {
+    /// `shipping`: how records leave the buffer for the hub.
+    public struct Shipping: Sendable, Equatable {
+        /// `shipping.max_batch_records`: most records in one `Batch`. Default 1000; 1 to 100000.
+        public var maxBatchRecords: Int = 1000
+        /// `shipping.max_batch_bytes`: largest encoded `Batch`. Default 1 MiB; 1 KiB to 16 MiB.
+        public var maxBatchBytes: Int = 1_048_576
+        /// `shipping.max_in_flight`: batches sent and not yet acknowledged. Default 4; 1 to 1024.
+        public var maxInFlight: Int = 4
+        /// `shipping.backoff_base`: first delay before reconnecting after a failure; it doubles (with
+        /// jitter) on each further failure. Default 100ms; more than 0.
+        public var backoffBase: Duration = .milliseconds(100)
+        /// `shipping.backoff_cap`: longest delay between reconnection attempts. Default 30s, or
+        /// `backoff_base` when only that is set and it is longer; at least `backoff_base`.
+        public var backoffCap: Duration = .seconds(30)
+
+        /// The defaults above.
+        public init() {}
+
+        init(from node: ConfigurationNode?) throws(ConfigurationError) {
+            guard let node else { return }
+            let map = try node.mapping(allowedKeys: [
+                "max_batch_records", "max_batch_bytes", "max_in_flight", "backoff_base", "backoff_cap",
+            ])
+            if let value = map["max_batch_records"] {
+                maxBatchRecords = try AgentConfiguration.integer(value, in: 1...100_000)
+            }
+            if let value = map["max_batch_bytes"] {
+                maxBatchBytes = try AgentConfiguration.size(value, in: 1024...16 << 20)
+            }
+            if let value = map["max_in_flight"] {
+                maxInFlight = try AgentConfiguration.integer(value, in: 1...1024)
+            }
+            if let value = map["backoff_base"] {
+                backoffBase = try AgentConfiguration.duration(value, atLeast: .milliseconds(1))
+            }
+            if let value = map["backoff_cap"] {
+                backoffCap = try AgentConfiguration.duration(value, atLeast: backoffBase)
+            } else if backoffCap < backoffBase {
+                backoffCap = backoffBase
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import VigilProtocol
+
+/// Turns a record a client sent into the bytes the buffer stores. Pure: the time and new event ids are
+/// passed in.
+///
+/// - An event without `event_id` gets a new random one; without `time_unix_nano`, the agent's time;
+///   without `service` / `version`, the agent's configured labels. Samples get the time the same way
+///   and the agent's `service` and `version` labels when they lack them.
+/// - Events get `peer.uid` and `peer.pid` attributes from the socket's credentials, replacing any the
+///   client sent, so a client cannot claim to be another process.
+/// - The result is validated (``RecordValidator``); a record that fails is refused with the reason.
+///
+/// For binary clients the stored bytes are the client's own bytes followed by a short encoded
+/// `Record` carrying only the filled-in fields. Protobuf merges a repeated occurrence of a message
+/// field into the first, so the stored bytes decode to exactly the prepared record, without a
+/// decode-modify-encode round trip of the whole record.
+public struct RecordPreparer: Sendable {
+    /// The agent's labels applied as defaults.
+    public var service: String
+    /// The agent's version label.
+    public var version: String
+    /// The validation rules.
+    public var validator: RecordValidator
+
+    /// Creates a preparer with the agent's `service` and `version` labels.
+    public init(service: String, version: String, validator: RecordValidator = RecordValidator()) {
+        self.service = service
+        self.version = version
+        self.validator = validator
+    }
+
+    /// Prepares a record decoded from `original` (the client's encoded `Record` bytes).
+    public func prepare(
+        decoded record: Vigil_V1_Record,
+        original: some Collection<UInt8>,
+        peer: PeerCredentials?,
+        nowUnixNano: Int64,
+        newEventID: () -> Data
+    ) throws(ValidationError) -> [UInt8] {
+        let (prepared, delta) = fill(record, peer: peer, nowUnixNano: nowUnixNano, newEventID: newEventID)
+        try validator.validate(prepared)
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(original.count + 64)
+        bytes.append(contentsOf: original)
+        if let delta {
+            // Encoding a small, fully in-memory message cannot fail.
+            bytes.append(contentsOf: (try? delta.serializedBytes() as [UInt8]) ?? [])
+        }
+        return bytes
+    }
+
+    /// Prepares a record built in memory (from a JSON line) and encodes it whole.
+    public func prepare(
+        record: Vigil_V1_Record,
+        peer: PeerCredentials?,
+        nowUnixNano: Int64,
+        newEventID: () -> Data
+    ) throws(ValidationError) -> [UInt8] {
+        let (prepared, _) = fill(record, peer: peer, nowUnixNano: nowUnixNano, newEventID: newEventID)
+        try validator.validate(prepared)
+        return (try? prepared.serializedBytes() as [UInt8]) ?? []
+    }
+
+    /// Returns the filled-in record and, when anything was filled, a `Record` holding only the changes.
+    func fill(
+        _ record: Vigil_V1_Record,
+        peer: PeerCredentials?,
+        nowUnixNano: Int64,
+        newEventID: () -> Data
+    ) -> (Vigil_V1_Record, Vigil_V1_Record?) {
+        switch record.body {
+        case .event(var event):
+            var change = Vigil_V1_Event()
+            var changed = false
+            if event.eventID.isEmpty {
+                change.eventID = newEventID()
+                event.eventID = change.eventID
+                changed = true
+            }
+            if event.timeUnixNano == 0 {
+                change.timeUnixNano = nowUnixNano
+                event.timeUnixNano = nowUnixNano
+                changed = true
+            }
+            if event.service.isEmpty, !service.isEmpty {
+                change.service = service
+                event.service = service
+                changed = true
+            }
+            if event.version.isEmpty, !version.isEmpty {
+                change.version = version
+                event.version = version
+                changed = true
+            }
+            if let peer {
+                let uid = String(peer.uid)
+                let pid = String(peer.pid)
+                if event.attributes["peer.uid"] != uid || event.attributes["peer.pid"] != pid {
+                    change.attributes = ["peer.uid": uid, "peer.pid": pid]
+                    event.attributes["peer.uid"] = uid
+                    event.attributes["peer.pid"] = pid
+                    changed = true
+                }
+            }
+            var prepared = record
+            prepared.event = event
+            return (prepared, changed ? Vigil_V1_Record.with { $0.event = change } : nil)
+        case .sample(var sample):
+            var change = Vigil_V1_Sample()
+            var changed = false
+            if sample.timeUnixNano == 0 {
+                change.timeUnixNano = nowUnixNano
+                sample.timeUnixNano = nowUnixNano
+                changed = true
+            }
+            for (key, value) in [("service", service), ("version", version)]
+            where !value.isEmpty && sample.labels[key] == nil {
+                change.labels[key] = value
+                sample.labels[key] = value
+                changed = true
+            }
+            var prepared = record
+            prepared.sample = sample
+            return (prepared, changed ? Vigil_V1_Record.with { $0.sample = change } : nil)
+        case nil:
+            return (record, nil)
+        }
+    }
+}
