@@ -1,4 +1,5 @@
 import ArgumentParser
+import VigilHub
 
 extension VigilHubCommand {
     struct CheckConfig: AsyncParsableCommand {
@@ -7,8 +8,16 @@ extension VigilHubCommand {
             abstract: "Validate a hub configuration file and print the effective settings."
         )
 
+        @Argument(help: "The configuration file.")
+        var file: String
+
         func run() async throws {
-            throw ValidationError("'vigil-hub check-config' is not implemented yet")
+            do {
+                print(try HubConfiguration.load(path: file).renderedSummary(), terminator: "")
+            } catch {
+                printError("\(error)")
+                throw ExitCode(1)
+            }
         }
     }
 }

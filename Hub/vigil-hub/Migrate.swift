@@ -1,4 +1,5 @@
 import ArgumentParser
+import VigilHub
 
 extension VigilHubCommand {
     struct Migrate: AsyncParsableCommand {
@@ -7,8 +8,19 @@ extension VigilHubCommand {
             abstract: "Create or upgrade the hub's store schema and exit."
         )
 
+        @Option(help: "The hub configuration file.")
+        var config: String
+
         func run() async throws {
-            throw ValidationError("'vigil-hub migrate' is not implemented yet")
+            let configuration = try loadConfiguration(config)
+            do {
+                let store = try SQLiteEventStore.open(path: configuration.store.path)
+                let migrations = try store.appliedMigrations()
+                print("store \(configuration.store.path): migrations applied: \(migrations.joined(separator: ", "))")
+            } catch {
+                printError("\(error)")
+                throw ExitCode(1)
+            }
         }
     }
 }

@@ -1,4 +1,9 @@
 import ArgumentParser
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 extension VigilCtl {
     struct Agents: AsyncParsableCommand {
@@ -7,8 +12,46 @@ extension VigilCtl {
             abstract: "Agents: labels, connection, last seen, lag, records, duplicates, gaps."
         )
 
+        @OptionGroup var hub: HubOptions
+
+        @Option(help: "Only agents that are connected (true) or not (false).")
+        var connected: Bool?
+
+        @Option(help: "Only agents whose service label is this.")
+        var service: String?
+
         func run() async throws {
-            throw ValidationError("'vigilctl agents' is not implemented yet")
+            var query: [URLQueryItem] = []
+            if let connected { query.append(URLQueryItem(name: "connected", value: connected ? "true" : "false")) }
+            if let service { query.append(URLQueryItem(name: "service", value: service)) }
+            try await hub.run { client throws(HubClientError) in
+                let (body, raw) = try await client.get("/v1/agents", as: AgentsBody.self, query: query)
+                if hub.json {
+                    printRaw(raw)
+                } else if body.agents.isEmpty {
+                    print("no agents")
+                } else {
+                    print(Self.table(body).render())
+                }
+            }
+        }
+
+        static func table(_ body: AgentsBody) -> Table {
+            var table = Table(
+                headers: [
+                    "ID", "HOST", "SERVICE", "VERSION", "CONNECTED", "LAST SEEN", "LAG", "RECORDS", "DUPLICATES",
+                    "GAPS",
+                ],
+                rightAligned: [6, 7, 8, 9])
+            for agent in body.agents {
+                table.rows.append([
+                    agent.id, agent.hostname, agent.labels["service"] ?? "-", agent.labels["version"] ?? "-",
+                    agent.connected ? "yes" : "no", agent.last_seen,
+                    agent.lag_seconds.map { Format.duration(seconds: $0) } ?? "-", "\(agent.records)",
+                    "\(agent.duplicates)", "\(agent.gaps)",
+                ])
+            }
+            return table
         }
     }
 }

@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The admin HTTP API (DESIGN §6) on Hummingbird: `GET /v1/status`, `/v1/agents`, `/metrics`.
+/// Binds to the configured admin address, loopback by default. Read-only: nothing here changes
+/// what is stored.
+///
+/// Invariants: a bad query parameter answers 400 with `{"error", "parameter"}`; a store failure
+/// answers 503 with `{"error"}`; bodies are JSON with sorted keys (metrics: Prometheus text).
+public struct AdminServer: Service {
+    private let application: Application<RouterResponder<BasicRequestContext>>
+
+    /// Creates the server; `onBound` is called with the bound address once it listens.
+    public init(
+        address: HostPort,
+        reporter: HubReporter,
+        onBound: @escaping @Sendable (HostPort) async -> Void = { _ in },
+        logger: Logger = Logger(label: "vigil.hub.admin")
+    ) {
+        let router = Router()
+        router.add(middleware: AdminErrorMiddleware())
+        router.get("/v1/status") { request, _ -> Response in
+            try Self.checkNoParameters(request)
+            return try Self.json(try await reporter.status())
+        }
+        router.get("/v1/agents") { request, _ -> Response in
+            let pairs = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+            return try Self.json(try await reporter.agents(try AgentsFilter(parameters: pairs)))
+        }
+        router.get("/metrics") { request, _ -> Response in
+            try Self.checkNoParameters(request)
+            let text = try await reporter.metrics()
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        application = Application(
+            router: router,
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: "vigil-hub"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? address.port
+                await onBound(HostPort(host: channel.localAddress?.ipAddress ?? address.host, port: port))
+            },
+            logger: logger
+        )
+    }
+
+    /// Serves until graceful shutdown.
+    public func run() async throws {
+        try await application.run()
+    }
+
+    static func checkNoParameters(_ request: Request) throws(AdminErrorBody) {
+        if let first = request.uri.queryParameters.first {
+            let name = String(first.key.prefix(64))
+            throw AdminErrorBody(
+                error: "unknown parameter \"\(name)\"; \(request.uri.path) takes none", parameter: name)
+        }
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Turns parameter errors into 400 and store errors into 503, both as JSON bodies.
+struct AdminErrorMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as AdminErrorBody {
+            return try AdminServer.json(error, status: .badRequest)
+        } catch let error as StoreError {
+            return try AdminServer.json(AdminErrorBody(error: "\(error)"), status: .serviceUnavailable)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import VigilProtocol
+
+/// Gathers the figures the admin API shows from the store (all-time totals, agents) and the running
+/// parts (receiver counters, commit queue, retention). One source for `/v1/status`, `/v1/agents` and
+/// `/metrics`, so they always agree.
+public struct HubReporter: Sendable {
+    /// The hub's name.
+    public let hubID: String
+    /// When the hub started (Unix ns).
+    public let startedUnixNano: Int64
+    let store: any EventStore
+    let committer: BatchCommitter
+    let counters: ReceiverCounters
+    let retention: RetentionService?
+    let now: @Sendable () -> Int64
+
+    /// Creates a reporter; `now` gives Unix time in nanoseconds.
+    public init(
+        hubID: String, startedUnixNano: Int64, store: any EventStore, committer: BatchCommitter,
+        counters: ReceiverCounters, retention: RetentionService?, now: @escaping @Sendable () -> Int64
+    ) {
+        self.hubID = hubID
+        self.startedUnixNano = startedUnixNano
+        self.store = store
+        self.committer = committer
+        self.counters = counters
+        self.retention = retention
+        self.now = now
+    }
+
+    /// The status report as of now.
+    public func status() async throws(StoreError) -> StatusReport {
+        let totals = try await store.totals()
+        let at = now()
+        let (commits, rate) = committer.counters(atUnixNano: at)
+        let received = counters.snapshot
+        var rejects: [String: UInt64] = [:]
+        for code in Vigil_V1_Reject.Code.sentByHub { rejects[code.label] = 0 }
+        for (code, count) in received.rejects { rejects[code] = count }
+        return StatusReport(
+            hubVersion: VigilHubInfo.version,
+            hubID: hubID,
+            uptimeSeconds: Double(max(0, at - startedUnixNano)) / 1e9,
+            store: .init(kind: store.kind, path: store.location),
+            ingest: .init(recordsPerSecond: rate, windowSeconds: 10, queuedRecords: committer.queuedRecords),
+            totals: .init(
+                records: totals.records, events: totals.events, samples: totals.samples,
+                duplicates: totals.duplicates, duplicateSeqs: totals.duplicateSeqs,
+                duplicateEvents: totals.duplicateEvents, gaps: totals.gaps, missingRecords: totals.missingRecords,
+                agents: totals.agents, streams: totals.streams, retentionDeleted: retention?.deleted ?? 0),
+            rejects: rejects,
+            tlsHandshakeFailures: received.tlsHandshakeFailures,
+            agentsConnected: received.agentsConnected,
+            connections: .init(
+                open: received.connectionsOpen, accepted: received.connectionsAccepted,
+                batchesReceived: received.batchesReceived, recordsReceived: received.recordsReceived,
+                commits: commits.commits, commitFailures: commits.commitFailures)
+        )
+    }
+
+    /// The agents passing `filter`, as of now.
+    public func agents(_ filter: AgentsFilter = AgentsFilter()) async throws(StoreError) -> AgentsReport {
+        let at = now()
+        let agents = try await store.agents().filter(filter.matches).map { agent in
+            AgentsReport.Agent(
+                id: agent.agentID,
+                hostname: agent.hostname,
+                agentVersion: agent.agentVersion,
+                labels: agent.labels,
+                connected: agent.connected,
+                lastSeen: Self.rfc3339(agent.lastSeenUnixNano),
+                lastSeenUnixNano: agent.lastSeenUnixNano,
+                lagSeconds: agent.newestRecordUnixNano.map { max(0, Double(at - $0) / 1e9) },
+                records: agent.records,
+                duplicates: agent.duplicates,
+                gaps: agent.gaps,
+                streams: agent.streams)
+        }
+        return AgentsReport(agents: agents)
+    }
+
+    /// `/metrics` in the Prometheus text format.
+    public func metrics() async throws(StoreError) -> String {
+        PrometheusText.render(try await status())
+    }
+
+    static func rfc3339(_ unixNano: Int64) -> String {
+        Date(timeIntervalSince1970: Double(unixNano) / 1e9).formatted(.iso8601)
+    }
+}

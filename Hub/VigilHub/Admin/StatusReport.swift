@@ -1,0 +1,114 @@
+/// The body of `GET /v1/status`: what the hub is, how long it has run, and what it has received,
+/// stored and turned away. Keys are snake_case; `vigilctl status --json` prints it unchanged.
+public struct StatusReport: Sendable, Hashable, Codable {
+    /// Where records are kept.
+    public struct Store: Sendable, Hashable, Codable {
+        /// `sqlite` or `postgres`.
+        public var kind: String
+        /// The file or connection target.
+        public var path: String
+    }
+
+    /// Ingest figures over the recent past.
+    public struct Ingest: Sendable, Hashable, Codable {
+        /// Records newly stored per second, averaged over `window_seconds`.
+        public var recordsPerSecond: Double
+        /// The averaging window.
+        public var windowSeconds: Int
+        /// Records waiting in the commit queue.
+        public var queuedRecords: Int
+
+        enum CodingKeys: String, CodingKey {
+            case recordsPerSecond = "records_per_second"
+            case windowSeconds = "window_seconds"
+            case queuedRecords = "queued_records"
+        }
+    }
+
+    /// Cumulative counts (all time, from the store).
+    public struct Totals: Sendable, Hashable, Codable {
+        /// Events and samples stored.
+        public var records: UInt64
+        /// Events stored.
+        public var events: UInt64
+        /// Samples stored.
+        public var samples: UInt64
+        /// Duplicates skipped, both kinds.
+        public var duplicates: UInt64
+        /// Records skipped because their seq was already stored.
+        public var duplicateSeqs: UInt64
+        /// Events skipped because the same event was already stored.
+        public var duplicateEvents: UInt64
+        /// Batches that started after a gap.
+        public var gaps: UInt64
+        /// Seqs that never arrived.
+        public var missingRecords: UInt64
+        /// Agents ever seen.
+        public var agents: UInt64
+        /// Streams ever seen.
+        public var streams: UInt64
+        /// Raw records deleted by retention since start.
+        public var retentionDeleted: UInt64
+
+        enum CodingKeys: String, CodingKey {
+            case records, events, samples, duplicates, gaps, agents, streams
+            case duplicateSeqs = "duplicate_seqs"
+            case duplicateEvents = "duplicate_events"
+            case missingRecords = "missing_records"
+            case retentionDeleted = "retention_deleted"
+        }
+    }
+
+    /// Connection figures since start.
+    public struct Connections: Sendable, Hashable, Codable {
+        /// Open now.
+        public var open: Int
+        /// Accepted since start.
+        public var accepted: UInt64
+        /// Batches received since start.
+        public var batchesReceived: UInt64
+        /// Records received since start (before dedupe).
+        public var recordsReceived: UInt64
+        /// Transactions committed since start.
+        public var commits: UInt64
+        /// Transactions that failed since start.
+        public var commitFailures: UInt64
+
+        enum CodingKeys: String, CodingKey {
+            case open, accepted, commits
+            case batchesReceived = "batches_received"
+            case recordsReceived = "records_received"
+            case commitFailures = "commit_failures"
+        }
+    }
+
+    /// The hub software version.
+    public var hubVersion: String
+    /// The hub's name.
+    public var hubID: String
+    /// Seconds since the hub started.
+    public var uptimeSeconds: Double
+    /// The store.
+    public var store: Store
+    /// Recent ingest.
+    public var ingest: Ingest
+    /// Cumulative counts.
+    public var totals: Totals
+    /// `Reject`s sent since start, by code (every code present, 0 included).
+    public var rejects: [String: UInt64]
+    /// Failed TLS handshakes since start.
+    public var tlsHandshakeFailures: UInt64
+    /// Agents with an open stream now.
+    public var agentsConnected: Int
+    /// Connections and commits since start.
+    public var connections: Connections
+
+    enum CodingKeys: String, CodingKey {
+        case store, ingest, totals, rejects, connections
+        case hubVersion = "hub_version"
+        case hubID = "hub_id"
+        case uptimeSeconds = "uptime_seconds"
+        case tlsHandshakeFailures = "tls_handshake_failures"
+        case agentsConnected = "agents_connected"
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import Yams
+
+extension HubConfiguration {
+    /// The largest configuration file read; anything longer is refused before it is parsed.
+    public static let maxFileBytes = 1 << 20
+    static let topLevelKeys = [
+        "listen", "admin", "hub_id", "tls", "store", "limits", "retention", "evaluation_interval", "judge",
+        "autoscale", "breaker", "alerts",
+    ]
+
+    /// Reads and validates the file at `path`; errors are prefixed with `path`.
+    public static func load(path: String) throws(HubConfigurationError) -> HubConfiguration {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .uncached)
+        } catch {
+            throw HubConfigurationError(
+                code: .unreadable, source: path, keyPath: "", detail: "cannot read the file: \(Self.reason(error))",
+                cause: error)
+        }
+        guard data.count <= maxFileBytes else {
+            throw HubConfigurationError(
+                code: .unreadable, source: path, keyPath: "",
+                detail: "the file is larger than \(maxFileBytes) bytes; is this the right file?")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw HubConfigurationError(code: .syntax, source: path, keyPath: "", detail: "the file is not valid UTF-8")
+        }
+        return try load(yaml: text, source: path)
+    }
+
+    /// Parses and validates configuration text; `source` names it in errors.
+    public static func load(yaml: String, source: String) throws(HubConfigurationError) -> HubConfiguration {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw syntaxError(error, source: source)
+        }
+        guard let root else {
+            throw .missingKey("tls", source: source, hint: "the file is empty; tls: { ca, cert, key } is required")
+        }
+        return try HubConfiguration(from: ConfigNode(node: root, path: "", source: source))
+    }
+
+    init(from root: ConfigNode) throws(HubConfigurationError) {
+        guard case .mapping = root.node else {
+            throw HubConfigurationError(
+                code: .invalidValue, source: root.source, keyPath: "", value: root.rendered,
+                detail:
+                    "expected a mapping of keys such as listen, tls and store at the top level, got \(root.rendered)",
+                line: root.line)
+        }
+        let map = try root.mapping(allowedKeys: Self.topLevelKeys)
+        self.init(tls: try Self.tlsFiles(map.required("tls", hint: "tls: { ca: ..., cert: ..., key: ... }")))
+        if let node = map["listen"] { listen = try node.address(defaultPortHint: 7443) }
+        if let node = map["admin"] { admin = try node.address(defaultPortHint: 7480) }
+        if let node = map["hub_id"] {
+            hubID = try node.value(expected: "1 to 128 bytes without control characters") { text in
+                (1...128).contains(text.utf8.count)
+                    && !text.unicodeScalars.contains { $0.properties.generalCategory == .control } ? text : nil
+            }
+        }
+        if let node = map["store"] { store = try Self.store(node) }
+        if let node = map["limits"] { limits = try Self.limits(node) }
+        if let node = map["retention"] { retention = try Self.retention(node) }
+        if let node = map["evaluation_interval"] { evaluationInterval = try node.duration(minimum: .seconds(1)) }
+        if let node = map["judge"] { judge = try Self.judge(node) }
+        if let node = map["autoscale"] { autoscale = try Self.autoscale(node) }
+        if let node = map["breaker"] { breaker = try Self.breaker(node) }
+        if let node = map["alerts"] { alerts = try Self.alerts(node) }
+    }
+
+    private static func tlsFiles(_ node: ConfigNode) throws(HubConfigurationError) -> TLSFiles {
+        let map = try node.mapping(allowedKeys: ["ca", "cert", "key"])
+        let expected = "a file path"
+        return TLSFiles(
+            ca: try map.required("ca", hint: "the CA that signs agent certificates").nonEmptyString(expected: expected),
+            cert: try map.required("cert", hint: "the hub's certificate").nonEmptyString(expected: expected),
+            key: try map.required("key", hint: "the hub's private key").nonEmptyString(expected: expected)
+        )
+    }
+
+    private static func store(_ node: ConfigNode) throws(HubConfigurationError) -> Store {
+        let map = try node.mapping(allowedKeys: ["kind", "path", "url"])
+        var store = Store()
+        if let kind = map["kind"] {
+            store.kind = try kind.value(expected: "sqlite or postgres") { Store.Kind(rawValue: $0) }
+        }
+        if let path = map["path"] { store.path = try path.nonEmptyString(expected: "a file path") }
+        if let url = map["url"] { store.url = try url.nonEmptyString(expected: "a postgres:// URL") }
+        if store.kind == .postgres {
+            throw HubConfigurationError(
+                code: .unsupported, source: node.source, keyPath: node.childPath("kind"), value: "\"postgres\"",
+                detail: "postgres store is not available yet; use kind: sqlite", line: map["kind"]?.line)
+        }
+        return store
+    }
+
+    private static func limits(_ node: ConfigNode) throws(HubConfigurationError) -> Limits {
+        let map = try node.mapping(allowedKeys: ["max_frame_bytes", "max_connections", "max_batch_records"])
+        var limits = Limits()
+        if let n = map["max_frame_bytes"] { limits.maxFrameBytes = try n.positiveInteger(max: 1 << 30) }
+        if let n = map["max_connections"] { limits.maxConnections = try n.positiveInteger(max: 1_000_000) }
+        if let n = map["max_batch_records"] { limits.maxBatchRecords = try n.positiveInteger(max: 1_000_000) }
+        return limits
+    }
+
+    private static func retention(_ node: ConfigNode) throws(HubConfigurationError) -> Retention {
+        let map = try node.mapping(allowedKeys: ["raw", "rollups"])
+        var retention = Retention()
+        if let d = map["raw"] { retention.raw = try d.duration(minimum: .seconds(60)) }
+        if let d = map["rollups"] { retention.rollups = try d.duration(minimum: .seconds(60)) }
+        return retention
+    }
+
+    private static func judge(_ node: ConfigNode) throws(HubConfigurationError) -> Judge {
+        let map = try node.mapping(allowedKeys: ["baseline", "window"])
+        var judge = Judge()
+        if let b = map["baseline"] {
+            let text = try b.nonEmptyString(expected: "auto or a version string")
+            judge.baseline = text == "auto" ? .auto : .pinned(text)
+        }
+        if let d = map["window"] { judge.window = try d.duration(minimum: .seconds(60)) }
+        return judge
+    }
+
+    private static func autoscale(_ node: ConfigNode) throws(HubConfigurationError) -> Autoscale {
+        let map = try node.mapping(allowedKeys: [
+            "target_cpu", "tolerance", "target_queue_per_replica", "scale_down_window", "min_replicas", "max_replicas",
+        ])
+        var a = Autoscale()
+        if let n = map["target_cpu"] {
+            a.targetCPU = try n.number(in: 0.01...1, expected: "a ratio between 0.01 and 1")
+        }
+        if let n = map["tolerance"] { a.tolerance = try n.number(in: 0...1, expected: "a ratio between 0 and 1") }
+        if let n = map["target_queue_per_replica"] {
+            a.targetQueuePerReplica = try n.number(in: 0.001...1e12, expected: "a positive number")
+        }
+        if let d = map["scale_down_window"] { a.scaleDownWindow = try d.duration(minimum: .seconds(1)) }
+        if let n = map["min_replicas"] { a.minReplicas = try n.positiveInteger(max: 1_000_000) }
+        if let n = map["max_replicas"] { a.maxReplicas = try n.positiveInteger(max: 1_000_000) }
+        if a.minReplicas > a.maxReplicas, let n = map["max_replicas"] ?? map["min_replicas"] {
+            throw n.invalid(expected: "max_replicas ≥ min_replicas (\(a.minReplicas))")
+        }
+        return a
+    }
+
+    private static func breaker(_ node: ConfigNode) throws(HubConfigurationError) -> Breaker {
+        let map = try node.mapping(allowedKeys: [
+            "window", "min_calls", "failure_rate", "slow_call_ms", "slow_call_rate", "consecutive_failures",
+            "open_wait", "half_open_calls",
+        ])
+        var b = Breaker()
+        let ratio = "a ratio between 0.01 and 1"
+        if let d = map["window"] { b.window = try d.duration(minimum: .seconds(1)) }
+        if let n = map["min_calls"] { b.minCalls = try n.positiveInteger(max: 1_000_000) }
+        if let n = map["failure_rate"] { b.failureRate = try n.number(in: 0.01...1, expected: ratio) }
+        if let n = map["slow_call_ms"] { b.slowCallMs = try n.number(in: 0.001...1e9, expected: "a positive number") }
+        if let n = map["slow_call_rate"] { b.slowCallRate = try n.number(in: 0.01...1, expected: ratio) }
+        if let n = map["consecutive_failures"] { b.consecutiveFailures = try n.positiveInteger(max: 1_000_000) }
+        if let d = map["open_wait"] { b.openWait = try d.duration(minimum: .seconds(1)) }
+        if let n = map["half_open_calls"] { b.halfOpenCalls = try n.positiveInteger(max: 1_000_000) }
+        return b
+    }
+
+    private static func alerts(_ node: ConfigNode) throws(HubConfigurationError) -> Alerts {
+        let map = try node.mapping(allowedKeys: ["rules", "webhooks", "repeat_interval"])
+        var alerts = Alerts()
+        if let list = map["rules"] {
+            alerts.rules = try list.sequence(expected: "a list of rule file paths").map {
+                node throws(HubConfigurationError) in try node.nonEmptyString(expected: "a file path")
+            }
+        }
+        if let list = map["webhooks"] {
+            alerts.webhooks = try list.sequence(expected: "a list of http(s) URLs").map {
+                node throws(HubConfigurationError) in
+                try node.value(expected: "an http:// or https:// URL") { text in
+                    (text.hasPrefix("http://") || text.hasPrefix("https://")) && text.count > 8
+                        && !text.contains(where: \.isWhitespace) ? text : nil
+                }
+            }
+        }
+        if let d = map["repeat_interval"] { alerts.repeatInterval = try d.duration(minimum: .seconds(1)) }
+        return alerts
+    }
+
+    private static func syntaxError(_ error: any Error, source: String) -> HubConfigurationError {
+        var line: Int?
+        var detail = "not valid YAML"
+        if let yamlError = error as? YamlError {
+            switch yamlError {
+            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+                .composer(_, let problem, let mark, _):
+                line = mark.line
+                detail = "not valid YAML: \(problem)"
+            case .duplicatedKeysInMapping(let duplicates, let context):
+                line = context.mark.line
+                detail = "duplicate key \(duplicates.map { ConfigNode.quote($0) }.joined(separator: ", "))"
+            default:
+                detail = "not valid YAML: \(yamlError)"
+            }
+        }
+        return HubConfigurationError(
+            code: .syntax, source: source, keyPath: "", detail: detail, line: line, cause: error)
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError,
+            underlying.domain == NSPOSIXErrorDomain
+        {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return nsError.localizedDescription
+    }
+}

@@ -1,0 +1,98 @@
+/// The hub's settings, read from `hub.yaml` (DESIGN §9). Every field but `tls` has a documented
+/// default; unknown keys are errors (see ``HubConfiguration/load(path:)``).
+public struct HubConfiguration: Sendable, Hashable {
+    /// `listen`: where agents connect over mutual TLS. Default `0.0.0.0:7443`.
+    public var listen = HostPort(host: "0.0.0.0", port: 7443)
+    /// `admin`: the HTTP API, `/metrics` and dashboard. Default `127.0.0.1:7480` (loopback only).
+    public var admin = HostPort(host: "127.0.0.1", port: 7480)
+    /// `hub_id`: the name this hub gives in `Welcome` and `/v1/status`. Default: the host name.
+    public var hubID: String?
+    /// `tls`: the CA that signs agent certificates and the hub's own certificate and key. Required.
+    public var tls: TLSFiles
+    /// `store`: where records are kept.
+    public var store = Store()
+    /// `limits`: bounds on frames, connections and batches.
+    public var limits = Limits()
+    /// `retention`: how long data is kept.
+    public var retention = Retention()
+    /// `evaluation_interval`: how often versions, breakers, autoscaling and alerts are evaluated.
+    /// Default 10 s.
+    public var evaluationInterval: Duration = .seconds(10)
+    /// `judge`: the canary judge.
+    public var judge = Judge()
+    /// `autoscale`: the autoscale recommendation.
+    public var autoscale = Autoscale()
+    /// `breaker`: circuit-breaker thresholds.
+    public var breaker = Breaker()
+    /// `alerts`: rule files, webhooks and re-notification.
+    public var alerts = Alerts()
+
+    /// A configuration with every default and the given TLS files.
+    public init(tls: TLSFiles) {
+        self.tls = tls
+    }
+
+    /// `tls`: PEM files. Paths only; their contents are read when the receiver starts (and again
+    /// whenever they change on disk).
+    public struct TLSFiles: Sendable, Hashable {
+        /// `tls.ca`: the CA certificate(s) agent certificates must chain to.
+        public var ca: String
+        /// `tls.cert`: the hub's certificate chain.
+        public var cert: String
+        /// `tls.key`: the hub's private key.
+        public var key: String
+
+        /// Creates the set of paths.
+        public init(ca: String, cert: String, key: String) {
+            self.ca = ca
+            self.cert = cert
+            self.key = key
+        }
+    }
+
+    /// `store`: the database.
+    public struct Store: Sendable, Hashable {
+        /// `store.kind`.
+        public enum Kind: String, Sendable, Hashable, CaseIterable {
+            /// One embedded SQLite file (the default).
+            case sqlite
+            /// PostgreSQL, for several hub replicas (not available yet).
+            case postgres
+        }
+
+        /// `store.kind`: `sqlite` or `postgres`. Default `sqlite`.
+        public var kind = Kind.sqlite
+        /// `store.path`: the SQLite file. Default `/var/lib/vigil/hub.db`.
+        public var path = "/var/lib/vigil/hub.db"
+        /// `store.url`: the PostgreSQL connection URL (only with `kind: postgres`).
+        public var url: String?
+
+        /// The defaults above.
+        public init() {}
+    }
+
+    /// `limits`.
+    public struct Limits: Sendable, Hashable {
+        /// `limits.max_frame_bytes`: the largest frame accepted from an agent. Default 16 MiB.
+        public var maxFrameBytes = 16_777_216
+        /// `limits.max_connections`: agent connections served at once; more get `Reject(OVERLOADED)`.
+        /// Default 10000.
+        public var maxConnections = 10_000
+        /// `limits.max_batch_records`: records in one `Batch`; more is a protocol error. Default 10000.
+        public var maxBatchRecords = 10_000
+
+        /// The defaults above.
+        public init() {}
+    }
+
+    /// `retention`.
+    public struct Retention: Sendable, Hashable {
+        /// `retention.raw`: how long raw events and samples are kept. Default 90 days.
+        public var raw: Duration = .seconds(90 * 86_400)
+        /// `retention.rollups`: how long minute rollups are kept. Default 365 days.
+        public var rollups: Duration = .seconds(365 * 86_400)
+
+        /// The defaults above.
+        public init() {}
+    }
+}

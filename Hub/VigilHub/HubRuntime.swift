@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// Everything a running hub consists of, built from its configuration, and the order it stops in.
+///
+/// Services start in the order of ``services`` and stop in reverse on SIGTERM/SIGINT: the receiver
+/// stops first (no new connections or reads; pending commits finish and their acks go out), then the
+/// admin API and retention, and the commit queue last, after committing whatever is still queued.
+/// Nothing acknowledged is lost; anything not acknowledged is sent again by its agent.
+public struct HubRuntime: Sendable {
+    /// The configuration it was built from.
+    public let configuration: HubConfiguration
+    /// The hub's name in `Welcome` and status.
+    public let hubID: String
+    /// The store.
+    public let store: SQLiteEventStore
+    /// The commit queue in front of it.
+    public let committer: BatchCommitter
+    /// The agent listener.
+    public let receiver: AgentReceiver
+    /// Raw-data retention.
+    public let retention: RetentionService
+    /// The figures behind the admin API.
+    public let reporter: HubReporter
+    /// The admin HTTP API.
+    public let admin: AdminServer
+
+    /// Opens the store (applying migrations), loads the TLS files and builds every service.
+    /// `onAdminBound` is called with the admin API's address once it listens.
+    public static func make(
+        configuration: HubConfiguration,
+        logger: Logger = Logger(label: "vigil.hub"),
+        tlsCheckInterval: Duration = .seconds(5),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        onAdminBound: @escaping @Sendable (HostPort) async -> Void = { _ in }
+    ) async throws -> HubRuntime {
+        let now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1e9) }
+        let hubID = configuration.hubID ?? ProcessInfo.processInfo.hostName
+        let store = try SQLiteEventStore.open(path: configuration.store.path)
+        // No connection survives a restart.
+        try await store.markAllDisconnected()
+        let tls: ServerTLS
+        do {
+            tls = try ServerTLS(files: configuration.tls)
+        } catch {
+            throw HubStartupError(message: "cannot load the TLS files (tls.ca, tls.cert, tls.key): \(error)")
+        }
+        let committer = BatchCommitter(store: store, now: now, logger: logger)
+        let counters = ReceiverCounters()
+        let shared = ReceiverContext(
+            settings: .init(
+                hubID: hubID, maxFrameBytes: configuration.limits.maxFrameBytes,
+                maxBatchRecords: configuration.limits.maxBatchRecords),
+            maxConnections: configuration.limits.maxConnections,
+            committer: committer,
+            counters: counters,
+            logger: logger)
+        let receiver = AgentReceiver(
+            listen: configuration.listen, shared: shared, tls: tls, tlsCheckInterval: tlsCheckInterval, group: group)
+        let retention = RetentionService(store: store, keep: configuration.retention.raw, now: now, logger: logger)
+        let reporter = HubReporter(
+            hubID: hubID, startedUnixNano: now(), store: store, committer: committer, counters: counters,
+            retention: retention, now: now)
+        let admin = AdminServer(address: configuration.admin, reporter: reporter, onBound: onAdminBound, logger: logger)
+        return HubRuntime(
+            configuration: configuration, hubID: hubID, store: store, committer: committer, receiver: receiver,
+            retention: retention, reporter: reporter, admin: admin)
+    }
+
+    /// The services, in start order; they stop in reverse.
+    public var services: [any Service] { [committer, retention, admin, receiver] }
+
+    /// One `ServiceGroup` that stops gracefully on SIGTERM and SIGINT.
+    public func serviceGroup(logger: Logger) -> ServiceGroup {
+        ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+    }
+}

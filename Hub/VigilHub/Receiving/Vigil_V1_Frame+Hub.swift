@@ -1,0 +1,66 @@
+import VigilProtocol
+
+extension Vigil_V1_Frame {
+    /// A `Welcome` frame.
+    static func welcome(resumeAfterSeq: UInt64, maxFrameBytes: Int, hubID: String) -> Vigil_V1_Frame {
+        var welcome = Vigil_V1_Welcome()
+        welcome.protocolVersion = WireProtocol.version
+        welcome.resumeAfterSeq = resumeAfterSeq
+        welcome.maxFrameBytes = UInt32(clamping: maxFrameBytes)
+        welcome.hubID = hubID
+        var frame = Vigil_V1_Frame()
+        frame.welcome = welcome
+        return frame
+    }
+
+    /// An `Ack` frame.
+    static func ack(throughSeq: UInt64) -> Vigil_V1_Frame {
+        var ack = Vigil_V1_Ack()
+        ack.throughSeq = throughSeq
+        var frame = Vigil_V1_Frame()
+        frame.ack = ack
+        return frame
+    }
+
+    /// A `Reject` frame.
+    static func reject(_ code: Vigil_V1_Reject.Code, _ message: String) -> Vigil_V1_Frame {
+        var reject = Vigil_V1_Reject()
+        reject.code = code
+        reject.message = message
+        var frame = Vigil_V1_Frame()
+        frame.reject = reject
+        return frame
+    }
+
+    /// The frame's kind for messages: `Hello`, `Batch`, ….
+    var kindName: String {
+        switch body {
+        case .hello: "Hello"
+        case .welcome: "Welcome"
+        case .batch: "Batch"
+        case .ack: "Ack"
+        case .reject: "Reject"
+        case nil: "an empty frame"
+        }
+    }
+}
+
+extension Vigil_V1_Reject.Code {
+    /// The code's stable snake_case name, as used in status, metrics labels and logs.
+    public var label: String {
+        switch self {
+        case .unspecified: "unspecified"
+        case .protocol: "protocol"
+        case .unauthorized: "unauthorized"
+        case .unsupportedVersion: "unsupported_version"
+        case .tooLarge: "too_large"
+        case .overloaded: "overloaded"
+        case .UNRECOGNIZED(let raw): "code_\(raw)"
+        }
+    }
+
+    /// Every code the hub sends, in wire order.
+    public static let sentByHub: [Vigil_V1_Reject.Code] = [
+        .protocol, .unauthorized, .unsupportedVersion, .tooLarge, .overloaded,
+    ]
+}

@@ -1,0 +1,70 @@
+import GRDB
+
+/// The hub database's schema as named migrations, applied in order on open (and by
+/// `vigil-hub migrate`). A migration, once released, never changes; changes come as new ones.
+enum HubSchema {
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-streams-agents-records") { db in
+            // One row per (agent, stream): the dedupe high-water mark and the stream's counters, all
+            // updated in the transaction that stores the records.
+            try db.execute(
+                sql: """
+                    CREATE TABLE streams (
+                        agent_id TEXT NOT NULL,
+                        stream_id BLOB NOT NULL,
+                        hwm INTEGER NOT NULL DEFAULT 0,
+                        events INTEGER NOT NULL DEFAULT 0,
+                        samples INTEGER NOT NULL DEFAULT 0,
+                        duplicates INTEGER NOT NULL DEFAULT 0,
+                        duplicate_events INTEGER NOT NULL DEFAULT 0,
+                        gaps INTEGER NOT NULL DEFAULT 0,
+                        missing INTEGER NOT NULL DEFAULT 0,
+                        first_seen INTEGER NOT NULL,
+                        last_seen INTEGER NOT NULL,
+                        PRIMARY KEY (agent_id, stream_id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE agents (
+                        agent_id TEXT PRIMARY KEY NOT NULL,
+                        hostname TEXT NOT NULL DEFAULT '',
+                        agent_version TEXT NOT NULL DEFAULT '',
+                        labels TEXT NOT NULL DEFAULT '{}',
+                        first_seen INTEGER NOT NULL,
+                        last_seen INTEGER NOT NULL,
+                        connected INTEGER NOT NULL DEFAULT 0,
+                        stream_id BLOB,
+                        newest_record INTEGER
+                    );
+                    CREATE TABLE events (
+                        time_unix_nano INTEGER NOT NULL,
+                        event_id BLOB NOT NULL,
+                        agent_id TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        service TEXT NOT NULL,
+                        version TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        outcome INTEGER NOT NULL,
+                        duration_ms REAL NOT NULL,
+                        error_category TEXT NOT NULL,
+                        attributes TEXT,
+                        UNIQUE (time_unix_nano, event_id)
+                    );
+                    CREATE INDEX events_by_service ON events (service, version, time_unix_nano);
+                    CREATE INDEX events_by_agent ON events (agent_id, time_unix_nano);
+                    CREATE TABLE samples (
+                        time_unix_nano INTEGER NOT NULL,
+                        agent_id TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        metric TEXT NOT NULL,
+                        value REAL NOT NULL,
+                        labels TEXT
+                    );
+                    CREATE INDEX samples_by_time ON samples (time_unix_nano);
+                    CREATE INDEX samples_by_agent ON samples (agent_id, metric, time_unix_nano);
+                    CREATE INDEX samples_by_metric ON samples (metric, time_unix_nano);
+                    """
+            )
+        }
+        return migrator
+    }
+}

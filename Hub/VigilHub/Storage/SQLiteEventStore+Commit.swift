@@ -1,0 +1,174 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import VigilProtocol
+
+extension SQLiteEventStore {
+    public func commit(_ batches: [IncomingBatch], at now: Int64) async throws(StoreError) -> [BatchOutcome] {
+        if batches.isEmpty { return [] }
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                var outcomes: [BatchOutcome] = []
+                outcomes.reserveCapacity(batches.count)
+                try db.inTransaction {
+                    let statements = try CommitStatements(db)
+                    for batch in batches {
+                        outcomes.append(try Self.store(batch, db: db, statements: statements, now: now))
+                    }
+                    return .commit
+                }
+                return outcomes
+            }
+        } catch {
+            throw Self.classify(error, as: .write, doing: "store \(batches.count) batches")
+        }
+    }
+
+    /// Stores one batch inside the caller's transaction: reads the stream's hwm, inserts what is new,
+    /// advances the hwm and the counters.
+    private static func store(
+        _ batch: IncomingBatch, db: Database, statements s: CommitStatements, now: Int64
+    ) throws -> BatchOutcome {
+        let hwm = try highWaterMark(batch, db: db, statement: s.selectHWM)
+        if hwm < batch.previousSeq {
+            var refused = BatchOutcome(throughSeq: hwm)
+            refused.predecessorMissing = true
+            return refused
+        }
+        let decision = SequenceDecision.decide(highWaterMark: hwm, firstSeq: batch.firstSeq, count: batch.records.count)
+        var outcome = BatchOutcome(throughSeq: decision.throughSeq)
+        outcome.duplicateSeqs = decision.skip
+        outcome.missing = decision.missing
+        var newest: Int64 = 0
+        for index in decision.skip..<batch.records.count {
+            let seq = Int64(bitPattern: batch.firstSeq + UInt64(index))
+            switch batch.records[index].body {
+            case .event(let event):
+                try insert(event, agentID: batch.agentID, seq: seq, db: db, statement: s.insertEvent)
+                if sqlite3_changes(db.sqliteConnection) == 0 {
+                    outcome.duplicateEvents += 1
+                } else {
+                    outcome.events += 1
+                }
+                newest = max(newest, event.timeUnixNano)
+            case .sample(let sample):
+                try insert(sample, agentID: batch.agentID, seq: seq, db: db, statement: s.insertSample)
+                outcome.samples += 1
+                newest = max(newest, sample.timeUnixNano)
+            case nil:
+                break  // The receiver validated every record; an empty one never gets here.
+            }
+        }
+        let stream = SQLiteBinding(handle: s.upsertStream.sqliteStatement)
+        stream.reset()
+        stream.bind(1, batch.agentID)
+        stream.bind(2, batch.streamID)
+        stream.bind(3, Int64(bitPattern: decision.highWaterMark))
+        stream.bind(4, Int64(outcome.events))
+        stream.bind(5, Int64(outcome.samples))
+        stream.bind(6, Int64(outcome.duplicateSeqs))
+        stream.bind(7, Int64(outcome.duplicateEvents))
+        stream.bind(8, Int64(decision.isGap ? 1 : 0))
+        stream.bind(9, Int64(bitPattern: decision.missing))
+        stream.bind(10, now)
+        try stream.run(db)
+        let agent = SQLiteBinding(handle: s.touchAgent.sqliteStatement)
+        agent.reset()
+        agent.bind(1, now)
+        agent.bind(2, newest)
+        agent.bind(3, batch.agentID)
+        try agent.run(db)
+        return outcome
+    }
+
+    private static func highWaterMark(_ batch: IncomingBatch, db: Database, statement: Statement) throws -> UInt64 {
+        let select = SQLiteBinding(handle: statement.sqliteStatement)
+        select.reset()
+        select.bind(1, batch.agentID)
+        select.bind(2, batch.streamID)
+        defer { sqlite3_reset(statement.sqliteStatement) }
+        let code = sqlite3_step(statement.sqliteStatement)
+        switch code {
+        case SQLITE_ROW: return UInt64(bitPattern: sqlite3_column_int64(statement.sqliteStatement, 0))
+        case SQLITE_DONE: return 0
+        default:
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+    }
+
+    private static func insert(
+        _ event: Vigil_V1_Event, agentID: String, seq: Int64, db: Database, statement: Statement
+    ) throws {
+        let b = SQLiteBinding(handle: statement.sqliteStatement)
+        b.reset()
+        b.bind(1, event.timeUnixNano)
+        b.bind(2, event.eventID)
+        b.bind(3, agentID)
+        b.bind(4, seq)
+        b.bind(5, event.service)
+        b.bind(6, event.version)
+        b.bind(7, event.name)
+        b.bind(8, Int64(event.outcome.rawValue))
+        b.bind(9, event.durationMs)
+        b.bind(10, event.errorCategory)
+        b.bind(11, JSONText.encode(event.attributes))
+        try b.run(db)
+    }
+
+    private static func insert(
+        _ sample: Vigil_V1_Sample, agentID: String, seq: Int64, db: Database, statement: Statement
+    ) throws {
+        let b = SQLiteBinding(handle: statement.sqliteStatement)
+        b.reset()
+        b.bind(1, sample.timeUnixNano)
+        b.bind(2, agentID)
+        b.bind(3, seq)
+        b.bind(4, sample.metric)
+        b.bind(5, sample.value)
+        b.bind(6, JSONText.encode(sample.labels))
+        try b.run(db)
+    }
+}
+
+/// The prepared statements of one commit, from GRDB's statement cache.
+private struct CommitStatements {
+    let selectHWM: Statement
+    let insertEvent: Statement
+    let insertSample: Statement
+    let upsertStream: Statement
+    let touchAgent: Statement
+
+    init(_ db: Database) throws {
+        selectHWM = try db.cachedStatement(sql: "SELECT hwm FROM streams WHERE agent_id = ? AND stream_id = ?")
+        insertEvent = try db.cachedStatement(
+            sql: """
+                INSERT OR IGNORE INTO events (time_unix_nano, event_id, agent_id, seq, service, version, name,
+                                              outcome, duration_ms, error_category, attributes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        insertSample = try db.cachedStatement(
+            sql: "INSERT INTO samples (time_unix_nano, agent_id, seq, metric, value, labels) VALUES (?, ?, ?, ?, ?, ?)")
+        upsertStream = try db.cachedStatement(
+            sql: """
+                INSERT INTO streams (agent_id, stream_id, hwm, events, samples, duplicates, duplicate_events, gaps,
+                                     missing, first_seen, last_seen)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+                ON CONFLICT (agent_id, stream_id) DO UPDATE SET
+                    hwm = max(hwm, excluded.hwm),
+                    events = events + excluded.events,
+                    samples = samples + excluded.samples,
+                    duplicates = duplicates + excluded.duplicates,
+                    duplicate_events = duplicate_events + excluded.duplicate_events,
+                    gaps = gaps + excluded.gaps,
+                    missing = missing + excluded.missing,
+                    last_seen = excluded.last_seen
+                """)
+        touchAgent = try db.cachedStatement(
+            sql: """
+                UPDATE agents SET last_seen = ?1,
+                    newest_record = CASE WHEN ?2 > 0 THEN max(coalesce(newest_record, 0), ?2) ELSE newest_record END
+                WHERE agent_id = ?3
+                """)
+    }
+}
