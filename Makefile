@@ -40,6 +40,7 @@ test: build interop-peer format-check
 bench: deps
 	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH) --product vigil-bench
 	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH) --product vigil-agent
+	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH) --product vigil-hub
 	$(BENCH_SCRATCH)/release/vigil-bench
 
 # Builds protoc-gen-swift from the swift-protobuf dependency (minutes: done here, never in CI), then
@@ -58,10 +59,12 @@ format:
 format-check:
 	$(SWIFT) format lint --strict --recursive --parallel $(SWIFT_SOURCES)
 
+# A hub and three agents on dev certificates in a temp directory, a minute of traffic, then status.
 demo: deps
-	@echo "The demo (a hub and three agents on dev certificates) arrives with the agent and hub issues."
-	$(SWIFT) build
-	@echo "Built. Try: .build/debug/vigil-agent --help; .build/debug/vigil-hub --help; .build/debug/vigilctl --help"
+	$(SWIFT) build --product vigil-hub
+	$(SWIFT) build --product vigil-agent
+	$(SWIFT) build --product vigilctl
+	bash deploy/demo.sh .build/debug
 
 soak:
 	@echo "make soak: the fault-injection matrix is not built yet (issue 6)."; exit 1
