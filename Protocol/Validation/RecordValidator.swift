@@ -25,8 +25,9 @@ public struct RecordValidator: Sendable {
         }
     }
 
-    /// Validates an event.
-    public func validate(_ event: Vigil_V1_Event) throws(ValidationError) {
+    /// Validates an event; `extraAttributes` counts attributes the caller will add (and has checked)
+    /// without putting them in `event`, so the entry limit still holds for the stored record.
+    public func validate(_ event: Vigil_V1_Event, extraAttributes: Int = 0) throws(ValidationError) {
         if event.eventID.count != WireProtocol.idBytes {
             throw ValidationError(
                 code: .invalid,
@@ -51,7 +52,7 @@ public struct RecordValidator: Sendable {
                     "must be a finite number of milliseconds in 0...\(Int(limits.maxDurationMs)), got \(event.durationMs)"
             )
         }
-        try checkMap(event.attributes, field: "event.attributes")
+        try checkMap(event.attributes, field: "event.attributes", extra: extraAttributes)
     }
 
     /// Validates a sample.
@@ -90,12 +91,12 @@ public struct RecordValidator: Sendable {
         }
     }
 
-    private func checkMap(_ map: [String: String], field: String) throws(ValidationError) {
-        if map.count > limits.maxMapEntries {
+    private func checkMap(_ map: [String: String], field: String, extra: Int = 0) throws(ValidationError) {
+        if map.count + extra > limits.maxMapEntries {
             throw ValidationError(
                 code: .tooLarge,
                 field: field,
-                message: "has \(map.count) entries; the limit is \(limits.maxMapEntries)"
+                message: "has \(map.count + extra) entries; the limit is \(limits.maxMapEntries)"
             )
         }
         for (key, value) in map {

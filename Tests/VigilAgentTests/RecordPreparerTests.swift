@@ -18,11 +18,13 @@ struct RecordPreparerTests {
         record.event = event
         let original: [UInt8] = try record.serializedBytes()
         let id = Data(repeating: 0xAB, count: 16)
+        var cache = RecordPreparer.SuffixCache()
         let stored = try preparer.prepare(
             decoded: record,
             original: original,
             peer: PeerCredentials(uid: 1000, pid: 4242),
             nowUnixNano: 42,
+            cache: &cache,
             newEventID: { id }
         )
         #expect(Array(stored.prefix(original.count)) == original)
@@ -40,9 +42,34 @@ struct RecordPreparerTests {
         record.event.version = "2.0.0"
         record.event.attributes = ["peer.uid": "7", "peer.pid": "8"]
         let original: [UInt8] = try record.serializedBytes()
+        var cache = RecordPreparer.SuffixCache()
         let stored = try preparer.prepare(
-            decoded: record, original: original, peer: PeerCredentials(uid: 7, pid: 8), nowUnixNano: 1, newEventID: { Data() })
+            decoded: record, original: original, peer: PeerCredentials(uid: 7, pid: 8), nowUnixNano: 1, cache: &cache,
+            newEventID: { Data() })
         #expect(stored == original)
+    }
+
+    @Test("events with their own id and time share one cached suffix that decodes like the slow path")
+    func cachedSuffixMatchesSlowPath() throws {
+        var cache = RecordPreparer.SuffixCache()
+        let peer = PeerCredentials(uid: 1000, pid: 99)
+        for i in 0..<3 {
+            var record = IngestHarness.event(i)
+            record.event.attributes = ["route": "/r\(i)"]
+            let original: [UInt8] = try record.serializedBytes()
+            let fast = try preparer.prepare(
+                decoded: record, original: original, peer: peer, nowUnixNano: 1, cache: &cache, newEventID: { Data() })
+            let slow = try preparer.prepare(record: record, peer: peer, nowUnixNano: 1, newEventID: { Data() })
+            #expect(try Vigil_V1_Record(serializedBytes: fast) == Vigil_V1_Record(serializedBytes: slow))
+        }
+        #expect(cache.byMask.count == 1)
+        var full = IngestHarness.event(9)
+        for k in 0..<63 { full.event.attributes["k\(k)"] = "v" }
+        #expect(throws: ValidationError.self, "63 attributes plus the two peer ones exceed 64") {
+            _ = try preparer.prepare(
+                decoded: full, original: try full.serializedBytes() as [UInt8], peer: peer, nowUnixNano: 1, cache: &cache,
+                newEventID: { Data() })
+        }
     }
 
     @Test("an invalid record is refused with the field named")
@@ -62,7 +89,10 @@ struct RecordPreparerTests {
         sample.labels = ["version": "9.9.9"]
         var record = Vigil_V1_Record()
         record.sample = sample
-        let bytes = try preparer.prepare(decoded: record, original: try record.serializedBytes() as [UInt8], peer: nil, nowUnixNano: 5, newEventID: { Data() })
+        var cache = RecordPreparer.SuffixCache()
+        let bytes = try preparer.prepare(
+            decoded: record, original: try record.serializedBytes() as [UInt8], peer: nil, nowUnixNano: 5, cache: &cache,
+            newEventID: { Data() })
         let decoded = try Vigil_V1_Record(serializedBytes: bytes)
         #expect(decoded.sample.timeUnixNano == 5)
         #expect(decoded.sample.labels == ["service": "checkout", "version": "9.9.9"])

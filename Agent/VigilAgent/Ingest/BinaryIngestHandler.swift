@@ -20,6 +20,7 @@ final class BinaryIngestHandler: ChannelInboundHandler {
     private var durableTotal: UInt64 = 0
     private var rejectedTotal: UInt64 = 0
     private var lastRejection = ""
+    private var suffixes = RecordPreparer.SuffixCache()
     private let connectionCounter = ConnectionCounter()
 
     init(context: IngestContext, peer: PeerCredentials?) {
@@ -75,6 +76,7 @@ final class BinaryIngestHandler: ChannelInboundHandler {
                     original: payload.readableBytesView,
                     peer: peer,
                     nowUnixNano: now,
+                    cache: &suffixes,
                     newEventID: IngestContext.newEventID
                 )
                 batch.append(bytes)

@@ -30,14 +30,54 @@ public struct RecordPreparer: Sendable {
         self.validator = validator
     }
 
+    /// Suffixes that do not depend on the record, per connection: when the client supplies the event id
+    /// and time, what the agent appends (default service and version, the peer's credentials) is the
+    /// same for every event of the connection, so it is encoded once.
+    public struct SuffixCache: Sendable {
+        var byMask: [UInt8: [UInt8]] = [:]
+
+        /// An empty cache.
+        public init() {}
+    }
+
     /// Prepares a record decoded from `original` (the client's encoded `Record` bytes).
     public func prepare(
         decoded record: Vigil_V1_Record,
         original: some Collection<UInt8>,
         peer: PeerCredentials?,
         nowUnixNano: Int64,
+        cache: inout SuffixCache,
         newEventID: () -> Data
     ) throws(ValidationError) -> [UInt8] {
+        if case .event(var event) = record.body, !event.eventID.isEmpty, event.timeUnixNano != 0 {
+            // Fast path: only record-independent fields are filled in.
+            let uid = peer.map { String($0.uid) }
+            let pid = peer.map { String($0.pid) }
+            let addService = event.service.isEmpty && !service.isEmpty
+            let addVersion = event.version.isEmpty && !version.isEmpty
+            let addPeer = peer != nil && (event.attributes["peer.uid"] != uid || event.attributes["peer.pid"] != pid)
+            if addService { event.service = service }
+            if addVersion { event.version = version }
+            let newKeys = addPeer ? (event.attributes["peer.uid"] == nil ? 1 : 0) + (event.attributes["peer.pid"] == nil ? 1 : 0) : 0
+            try validator.validate(event, extraAttributes: newKeys)
+            let mask = (addService ? 1 : 0) | (addVersion ? 2 : 0) | (addPeer ? 4 : 0)
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(original.count + 48)
+            bytes.append(contentsOf: original)
+            guard mask != 0 else { return bytes }
+            if let suffix = cache.byMask[UInt8(mask)] {
+                bytes.append(contentsOf: suffix)
+                return bytes
+            }
+            var change = Vigil_V1_Event()
+            if addService { change.service = service }
+            if addVersion { change.version = version }
+            if addPeer, let uid, let pid { change.attributes = ["peer.uid": uid, "peer.pid": pid] }
+            let suffix = (try? Vigil_V1_Record.with { $0.event = change }.serializedBytes() as [UInt8]) ?? []
+            cache.byMask[UInt8(mask)] = suffix
+            bytes.append(contentsOf: suffix)
+            return bytes
+        }
         let (prepared, delta) = fill(record, peer: peer, nowUnixNano: nowUnixNano, newEventID: newEventID)
         try validator.validate(prepared)
         var bytes = [UInt8]()
