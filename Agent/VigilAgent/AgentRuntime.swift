@@ -47,7 +47,8 @@ public struct AgentRuntime: Sendable {
         shipperOptions.backoffBase = configuration.shipping.backoffBase
         shipperOptions.backoffCap = configuration.shipping.backoffCap
         shipperOptions.drainTimeout = configuration.shutdown.drainTimeout
-        let tls = ClientTLS(files: .init(ca: configuration.tls.ca, cert: configuration.tls.cert, key: configuration.tls.key))
+        let tls = ClientTLS(
+            files: .init(ca: configuration.tls.ca, cert: configuration.tls.cert, key: configuration.tls.key))
         let shipper = Shipper(options: shipperOptions, buffer: buffer, tls: tls, group: group, logger: logger)
         let committer = GroupCommitter(buffer: buffer, logger: logger) { [shipper] in shipper.recordsCommitted() }
         let ingestStats = IngestStats()
@@ -69,7 +70,9 @@ public struct AgentRuntime: Sendable {
             context: context,
             group: group
         )
-        let sampling = SamplingService(interval: configuration.sampling.interval, committer: committer, now: now, logger: logger) {
+        let sampling = SamplingService(
+            interval: configuration.sampling.interval, committer: committer, now: now, logger: logger
+        ) {
             HostSampler(
                 configuration: configuration.sampling,
                 labels: configuration.labels,

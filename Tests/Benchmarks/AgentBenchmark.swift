@@ -5,7 +5,7 @@ import VigilAgent
 import VigilProtocol
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Agent figures: durable ingest rate from a client in another process, the raw SQLite insert rate of
@@ -17,18 +17,26 @@ enum AgentBenchmark {
         let work = NSTemporaryDirectory() + "vigil-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        try BenchProcess.run("/usr/bin/env", ["bash", packageRoot.appendingPathComponent("deploy/certs.sh").path, "\(work)/certs", "--agent", "bench-01"])
+        try BenchProcess.run(
+            "/usr/bin/env",
+            [
+                "bash", packageRoot.appendingPathComponent("deploy/certs.sh").path, "\(work)/certs", "--agent",
+                "bench-01",
+            ])
 
         Report.section("Agent ingest (\(events) binary events from a client process, buffer durability normal)")
         let ingest = try await ingestRate(work: work, binDirectory: binDirectory)
         let raw = try rawSQLiteRate(path: "\(work)/raw.db", rows: ingest.sampleRows)
-        Report.line("durable through the agent", String(format: "%12.0f events/s  (%.2f s)", ingest.rate, ingest.seconds))
+        Report.line(
+            "durable through the agent", String(format: "%12.0f events/s  (%.2f s)", ingest.rate, ingest.seconds))
         Report.line("raw SQLite C-API inserts", String(format: "%12.0f rows/s    (same rows, 10k per txn)", raw))
         Report.line("agent / raw SQLite", String(format: "%12.2f", ingest.rate / raw))
 
         Report.section("Agent idle cost (60 s, sampling every 1 s, no traffic)")
         let idle = try await idleCost(work: work, binDirectory: binDirectory, seconds: 60)
-        Report.line("CPU time", String(format: "%.2f s user+system (%.2f %% of one core)", idle.cpuSeconds, idle.cpuSeconds / 60 * 100))
+        Report.line(
+            "CPU time",
+            String(format: "%.2f s user+system (%.2f %% of one core)", idle.cpuSeconds, idle.cpuSeconds / 60 * 100))
         Report.line("peak RSS", "\(idle.peakRSSKiB / 1024) MiB (VmHWM \(idle.peakRSSKiB) KiB)")
     }
 
@@ -46,9 +54,13 @@ enum AgentBenchmark {
         return path
     }
 
-    static func ingestRate(work: String, binDirectory: URL) async throws -> (rate: Double, seconds: Double, sampleRows: [[UInt8]]) {
+    static func ingestRate(
+        work: String, binDirectory: URL
+    ) async throws -> (rate: Double, seconds: Double, sampleRows: [[UInt8]]) {
         let config = try config(work: work, name: "ingest", interval: "10s")
-        let agent = try BenchProcess(binDirectory.appendingPathComponent("vigil-agent").path, ["run", "--config", config, "--log-level", "warning"])
+        let agent = try BenchProcess(
+            binDirectory.appendingPathComponent("vigil-agent").path,
+            ["run", "--config", config, "--log-level", "warning"])
         defer { agent.stop() }
         guard BenchProcess.waitForFile("\(work)/ingest.sock") else { throw BenchError("agent did not start") }
         let client = try BenchProcess(
@@ -57,7 +69,9 @@ enum AgentBenchmark {
             captureOutput: true
         )
         let output = client.waitForOutput()
-        guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("seconds=") }), let seconds = Double(line.dropFirst(8)) else {
+        guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("seconds=") }),
+            let seconds = Double(line.dropFirst(8))
+        else {
             throw BenchError("client failed: \(output)")
         }
         // The rows the agent stored, for the raw comparison: the same bytes it wrote.
@@ -72,7 +86,10 @@ enum AgentBenchmark {
         var db: OpaquePointer?
         guard sqlite3_open(path, &db) == SQLITE_OK else { throw BenchError("open \(path)") }
         defer { sqlite3_close(db) }
-        sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE records (seq INTEGER PRIMARY KEY, bytes BLOB NOT NULL)", nil, nil, nil)
+        sqlite3_exec(
+            db,
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE records (seq INTEGER PRIMARY KEY, bytes BLOB NOT NULL)",
+            nil, nil, nil)
         var statement: OpaquePointer?
         sqlite3_prepare_v2(db, "INSERT INTO records (seq, bytes) VALUES (?, ?)", -1, &statement, nil)
         defer { sqlite3_finalize(statement) }
@@ -93,9 +110,13 @@ enum AgentBenchmark {
         return Double(events) / (ContinuousClock.now - start).seconds
     }
 
-    static func idleCost(work: String, binDirectory: URL, seconds: Int) async throws -> (cpuSeconds: Double, peakRSSKiB: Int) {
+    static func idleCost(
+        work: String, binDirectory: URL, seconds: Int
+    ) async throws -> (cpuSeconds: Double, peakRSSKiB: Int) {
         let config = try config(work: work, name: "idle", interval: "1s")
-        let agent = try BenchProcess(binDirectory.appendingPathComponent("vigil-agent").path, ["run", "--config", config, "--log-level", "error"])
+        let agent = try BenchProcess(
+            binDirectory.appendingPathComponent("vigil-agent").path,
+            ["run", "--config", config, "--log-level", "error"])
         defer { agent.stop() }
         guard BenchProcess.waitForFile("\(work)/idle.sock") else { throw BenchError("agent did not start") }
         let before = BenchProcess.cpuSeconds(pid: agent.pid)
@@ -129,7 +150,8 @@ enum IngestClientMode {
         }
         if current.readableBytes > 0 { chunks.append(current) }
         let start = ContinuousClock.now
-        let ack = try await IngestClient.send(framedChunks: chunks, count: count, socketPath: socket, timeout: .seconds(600))
+        let ack = try await IngestClient.send(
+            framedChunks: chunks, count: count, socketPath: socket, timeout: .seconds(600))
         let seconds = (ContinuousClock.now - start).seconds
         guard ack.durableCount == UInt64(count) else {
             throw BenchError("only \(ack.durableCount) of \(count) durable: \(ack.lastRejection)")

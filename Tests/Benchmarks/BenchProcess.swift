@@ -2,7 +2,7 @@ import Foundation
 import GRDBSQLite
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct BenchError: Error, CustomStringConvertible {
@@ -82,7 +82,9 @@ final class BenchProcess {
 enum BenchSQLite {
     static func readBlobs(path: String, limit: Int) throws -> [[UInt8]] {
         var db: OpaquePointer?
-        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else { throw BenchError("open \(path)") }
+        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else {
+            throw BenchError("open \(path)")
+        }
         defer { sqlite3_close(db) }
         var statement: OpaquePointer?
         sqlite3_prepare_v2(db, "SELECT bytes FROM records ORDER BY seq LIMIT ?", -1, &statement, nil)

@@ -3,7 +3,8 @@ import Foundation
 // `make bench`: programs that print figures. Nothing here asserts a time.
 let arguments = CommandLine.arguments
 let binDirectory = URL(fileURLWithPath: arguments[0]).deletingLastPathComponent()
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 func value(_ flag: String) -> String? {
     arguments.firstIndex(of: flag).flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
@@ -17,7 +18,9 @@ do {
     let only = value("--only")
     print("Vigil benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, release build")
     if only == nil || only == "codec" { try CodecBenchmark.run() }
-    if only == nil || only == "agent" { try await AgentBenchmark.run(binDirectory: binDirectory, packageRoot: packageRoot) }
+    if only == nil || only == "agent" {
+        try await AgentBenchmark.run(binDirectory: binDirectory, packageRoot: packageRoot)
+    }
 } catch {
     FileHandle.standardError.write(Data("benchmark failed: \(error)\n".utf8))
     exit(1)

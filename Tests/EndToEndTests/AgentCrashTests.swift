@@ -5,7 +5,7 @@ import VigilProtocol
 import VigilTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `kill -9` of the built agent while a client streams events: nothing the agent acknowledged to the
@@ -59,7 +59,9 @@ struct AgentCrashTests {
             #expect(Daemon.waitForFile("\(directory)/agent.sock"), "agent socket did not appear: \(agent.log)")
             try await Task.sleep(for: .milliseconds(100))
             let killAfter = Double.random(in: 0.2...0.8, using: &generator)
-            let (durable, attempted) = try await onThread { try Self.stream(round: round, to: agent, socket: "\(directory)/agent.sock", killAfter: killAfter) }
+            let (durable, attempted) = try await onThread {
+                try Self.stream(round: round, to: agent, socket: "\(directory)/agent.sock", killAfter: killAfter)
+            }
             for i in 0..<attempted { sent.insert(Self.event(round: round, index: i).event.eventID) }
             while agent.isRunning { usleep(10_000) }
             // One connection, all valid, committed in order: the acknowledged events are the first `durable`.
@@ -122,7 +124,9 @@ struct AgentCrashTests {
         var offset = 0
         var last: Vigil_V1_IngestAck?
         while offset + 4 <= bytes.count {
-            let length = Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+            let length =
+                Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8
+                | Int(bytes[offset + 3])
             guard offset + 4 + length <= bytes.count else { break }
             last = try? Vigil_V1_IngestAck(serializedBytes: Array(bytes[(offset + 4)..<(offset + 4 + length)]))
             offset += 4 + length

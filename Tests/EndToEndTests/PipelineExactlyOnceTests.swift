@@ -6,7 +6,7 @@ import VigilProtocol
 import VigilTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// 100,000 events from applications through three agents (built binaries, separate processes) into
@@ -39,7 +39,9 @@ struct PipelineExactlyOnceTests {
         let feeders = (1...Self.agents).map { n in
             let socket = fleet.socket(n)
             let count = counts[n - 1]
-            return Task { try await onThread { try Self.feed(agent: n, count: count, socket: socket, progress: progress) } }
+            return Task {
+                try await onThread { try Self.feed(agent: n, count: count, socket: socket, progress: progress) }
+            }
         }
         if fault != .none {
             // Strike once a third of the events are acknowledged, while everything is in flight.
@@ -86,7 +88,9 @@ struct PipelineExactlyOnceTests {
                     }
                     try client.send(chunk)
                     let target = UInt64(end - base)
-                    let raw = try client.receive { AgentCrashTests.lastAck($0).map { $0.durableCount + $0.rejectedCount >= target } ?? false }
+                    let raw = try client.receive {
+                        AgentCrashTests.lastAck($0).map { $0.durableCount + $0.rejectedCount >= target } ?? false
+                    }
                     guard let ack = AgentCrashTests.lastAck(raw), ack.rejectedCount == 0 else {
                         throw ValidEventsRejected(reason: AgentCrashTests.lastAck(raw)?.lastRejection ?? "?")
                     }
@@ -151,8 +155,12 @@ final class Fleet: @unchecked Sendable {
 
     func startHub() throws {
         try? FileManager.default.removeItem(atPath: "\(directory)/hub.ports")
-        hub = try Daemon("vigil-hub", ["serve", "--config", "\(directory)/hub.yaml", "--ports-file", "\(directory)/hub.ports"], log: "\(directory)/hub.log")
-        guard Daemon.waitForFile("\(directory)/hub.ports") else { throw TestFailure("hub did not start: \(hub?.log ?? "")") }
+        hub = try Daemon(
+            "vigil-hub", ["serve", "--config", "\(directory)/hub.yaml", "--ports-file", "\(directory)/hub.ports"],
+            log: "\(directory)/hub.log")
+        guard Daemon.waitForFile("\(directory)/hub.ports") else {
+            throw TestFailure("hub did not start: \(hub?.log ?? "")")
+        }
     }
 
     func startAgent(_ n: Int) throws {
@@ -219,9 +227,11 @@ final class Fleet: @unchecked Sendable {
                 distinctIDs: try Int.fetchOne(db, sql: "SELECT count(DISTINCT event_id) FROM events") ?? -1,
                 repeatedSeqs: try Int.fetchOne(
                     db,
-                    sql: "SELECT count(*) FROM (SELECT agent_id, seq FROM events GROUP BY agent_id, seq HAVING count(*) > 1)"
+                    sql:
+                        "SELECT count(*) FROM (SELECT agent_id, seq FROM events GROUP BY agent_id, seq HAVING count(*) > 1)"
                 ) ?? -1,
-                phantoms: try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE substr(event_id, 1, 1) != x'E3'") ?? -1,
+                phantoms: try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE substr(event_id, 1, 1) != x'E3'")
+                    ?? -1,
                 gaps: try Int.fetchOne(db, sql: "SELECT coalesce(sum(gaps), 0) FROM streams") ?? -1
             )
         }

@@ -290,7 +290,8 @@ struct MalformedStream: Sendable, CustomTestStringConvertible {
             bytes: [0, 0, 0, 10, 0x22, 0x00],
             expectedMessage: "stream ended 8 bytes short of a 10-byte payload"
         ),
-        MalformedStream(name: "a cut length prefix", bytes: [0, 0], expectedMessage: "inside the 4-byte length prefix"),
+        MalformedStream(
+            name: "a cut length prefix", bytes: [0, 0], expectedMessage: "inside the 4-byte length prefix"),
     ]
 }
 

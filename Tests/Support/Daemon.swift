@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A built Vigil binary run as a separate process, its output going to a log file.
@@ -20,7 +20,9 @@ public final class Daemon: @unchecked Sendable {
     /// Starts `binary` (e.g. `vigil-agent`) with `arguments`.
     public init(_ binary: String, _ arguments: [String], log: String) throws {
         logPath = log
-        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log) {
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+        }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
         process.executableURL = Self.binaryDirectory.appendingPathComponent(binary)

@@ -19,8 +19,10 @@ public enum TestCertificates {
         try made.withLock { cached in
             if let cached { return cached }
             let directory = NSTemporaryDirectory() + "vigil-agent-tests-certs-\(getpid())"
-            try run(["bash", root.appendingPathComponent("deploy/certs.sh").path, directory,
-                     "--agent", "web-01", "--agent", "web-02", "--agent", "web-03"])
+            try run([
+                "bash", root.appendingPathComponent("deploy/certs.sh").path, directory,
+                "--agent", "web-01", "--agent", "web-02", "--agent", "web-03",
+            ])
             cached = directory
             return directory
         }

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A blocking Unix-socket client for tests that need to send exact bytes (malformed frames, long lines).
@@ -17,7 +17,9 @@ public final class UnixSocketClient: @unchecked Sendable {
             raw.copyBytes(from: path.utf8.prefix(raw.count - 1))
         }
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard result == 0 else {
             close(fd)
@@ -46,7 +48,9 @@ public final class UnixSocketClient: @unchecked Sendable {
         var chunk = [UInt8](repeating: 0, count: 65536)
         while !done(received) {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw TestFailure("read: \(n == 0 ? "closed" : "errno \(errno)") after \(received.count) bytes") }
+            guard n > 0 else {
+                throw TestFailure("read: \(n == 0 ? "closed" : "errno \(errno)") after \(received.count) bytes")
+            }
             received += chunk[0..<n]
         }
         return received

@@ -1,7 +1,7 @@
 import Foundation
-import VigilTestSupport
 import Testing
 import VigilProtocol
+import VigilTestSupport
 
 @testable import VigilAgent
 
@@ -14,7 +14,8 @@ struct IngestTests {
         records[0].event.eventID = Data()  // the agent chooses one
         records[1].event.timeUnixNano = 0  // the agent stamps it
         records[2].event.attributes["peer.uid"] = "0"  // a client cannot claim another uid
-        let ack = try await IngestClient.send(framedChunks: IngestClient.frame(records), count: 200, socketPath: harness.socketPath)
+        let ack = try await IngestClient.send(
+            framedChunks: IngestClient.frame(records), count: 200, socketPath: harness.socketPath)
         #expect(ack.durableCount == 200 && ack.rejectedCount == 0)
         let stored = try await harness.storedRecords()
         #expect(stored.count == 200)
@@ -36,7 +37,9 @@ struct IngestTests {
         await harness.shutdown()
     }
 
-    @Test("oversize, zero-length, undecodable and invalid binary frames are refused with a reason and the connection stays usable")
+    @Test(
+        "oversize, zero-length, undecodable and invalid binary frames are refused with a reason and the connection stays usable"
+    )
     func malformedBinaryFrames() async throws {
         let harness = try await IngestHarness(maxFrameBytes: 1024)
         let client = try UnixSocketClient(path: harness.socketPath)
@@ -50,27 +53,31 @@ struct IngestTests {
         bytes += try IngestHarness.frame(badID)
         bytes += try IngestHarness.frame(IngestHarness.event(2))
         try client.send(bytes)
-        let acks = try IngestHarness.decodeAcks(try await onThread {
-            try client.receive { raw in
-                (try? IngestHarness.decodeAcks(raw).last.map { $0.durableCount + $0.rejectedCount >= 6 }) == true
-            }
-        })
+        let acks = try IngestHarness.decodeAcks(
+            try await onThread {
+                try client.receive { raw in
+                    (try? IngestHarness.decodeAcks(raw).last.map { $0.durableCount + $0.rejectedCount >= 6 }) == true
+                }
+            })
         let last = try #require(acks.last)
         #expect(last.durableCount == 2 && last.rejectedCount == 4)
         // last_rejection carries the most recent refusal: here the event with a 3-byte id.
         #expect(last.lastRejection.contains("event_id"))
         // Still usable afterwards.
         try client.send(try IngestHarness.frame(IngestHarness.event(3)))
-        let after = try IngestHarness.decodeAcks(try await onThread {
-            try client.receive { raw in (try? IngestHarness.decodeAcks(raw).last?.durableCount) == 3 }
-        })
+        let after = try IngestHarness.decodeAcks(
+            try await onThread {
+                try client.receive { raw in (try? IngestHarness.decodeAcks(raw).last?.durableCount) == 3 }
+            })
         #expect(after.last?.durableCount == 3)
         #expect(harness.stats.snapshot.rejected["too_large"] == 1 && harness.stats.snapshot.rejected["invalid"] == 1)
         #expect(try await harness.storedRecords().count == 3)
         await harness.shutdown()
     }
 
-    @Test("JSON lines are answered in order, bad lines with the reason, and a too-long line does not break the connection")
+    @Test(
+        "JSON lines are answered in order, bad lines with the reason, and a too-long line does not break the connection"
+    )
     func jsonLines() async throws {
         let harness = try await IngestHarness(maxLineBytes: 256)
         let client = try UnixSocketClient(path: harness.socketPath)
@@ -96,9 +103,15 @@ struct IngestTests {
         #expect(replies[6].contains("event_id"))
         let stored = try await harness.storedRecords()
         #expect(stored.count == 3)
-        #expect(stored[0].event.outcome == .error && stored[0].event.errorCategory == "timeout" && stored[0].event.attributes["route"] == "/cart")
+        #expect(
+            stored[0].event.outcome == .error && stored[0].event.errorCategory == "timeout"
+                && stored[0].event.attributes["route"] == "/cart")
         #expect(stored[1].sample.metric == "queue.depth" && stored[1].sample.labels["service"] == "checkout")
-        #expect(stored[2].event.eventID == Data([0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF]))
+        #expect(
+            stored[2].event.eventID
+                == Data([
+                    0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF,
+                ]))
         await harness.shutdown()
     }
 
@@ -106,7 +119,8 @@ struct IngestTests {
     func fullBufferReported() async throws {
         let harness = try await IngestHarness(maxBytes: 4096, whenFull: .rejectNew)
         let records = (0..<200).map { IngestHarness.event($0) }
-        let ack = try await IngestClient.send(framedChunks: IngestClient.frame(records), count: 200, socketPath: harness.socketPath)
+        let ack = try await IngestClient.send(
+            framedChunks: IngestClient.frame(records), count: 200, socketPath: harness.socketPath)
         #expect(ack.durableCount > 0 && ack.rejectedCount > 0 && ack.durableCount + ack.rejectedCount == 200)
         #expect(ack.lastRejection.contains("buffer full"))
         await harness.shutdown()

@@ -1,15 +1,18 @@
 import Foundation
-import VigilTestSupport
 import GRDB
 import Testing
 import VigilProtocol
+import VigilTestSupport
 
 @testable import VigilAgent
 
 @Suite("Record buffer")
 struct RecordBufferTests {
     static func records(_ n: Int, size: Int = 100, tag: UInt8 = 0) -> [[UInt8]] {
-        (0..<n).map { i in [tag] + withUnsafeBytes(of: UInt32(i).bigEndian, Array.init) + [UInt8](repeating: 7, count: max(0, size - 5)) }
+        (0..<n).map { i in
+            [tag] + withUnsafeBytes(of: UInt32(i).bigEndian, Array.init)
+                + [UInt8](repeating: 7, count: max(0, size - 5))
+        }
     }
 
     func open(_ directory: String, maxBytes: Int = 1 << 30, whenFull: FullPolicy = .dropOldest) throws -> RecordBuffer {
@@ -85,7 +88,9 @@ struct RecordBufferTests {
         #expect(outcomes[1].stored == 30 && outcomes[1].rejections.count == 40)
         #expect(outcomes[1].rejections.first?.index == 30)
         #expect(outcomes[1].rejections.first?.reason.contains("reject_new") == true)
-        #expect(buffer.stats.records == 100 && buffer.stats.counters.rejectedFull == 40 && buffer.stats.counters.dropped == 0)
+        #expect(
+            buffer.stats.records == 100 && buffer.stats.counters.rejectedFull == 40
+                && buffer.stats.counters.dropped == 0)
         _ = try await buffer.deleteThrough(50)
         #expect(try await buffer.append([Self.records(50)]).get().first?.stored == 50, "space returns after acks")
     }
@@ -99,7 +104,9 @@ struct RecordBufferTests {
         let buffer = try open(directory)
         #expect(buffer.stats.counters.corruptRecoveries == 1)
         #expect(try await buffer.append([Self.records(3)]).get().first?.stored == 3)
-        let aside = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("agent.db.corrupt-") }
+        let aside = try FileManager.default.contentsOfDirectory(atPath: directory).filter {
+            $0.hasPrefix("agent.db.corrupt-")
+        }
         #expect(aside == ["agent.db.corrupt-1700000000"])
         #expect(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(aside[0])")) == garbage)
     }
@@ -139,7 +146,8 @@ struct RecordBufferTests {
         }
         #expect(error.code == .full)
         #expect(buffer.stats.records == 100 && buffer.stats.counters.writeFailures == 5000)
-        try await buffer.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = 1073741823") }
+        try await buffer.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = 1073741823")
+        }
         let resumed = try await buffer.append([Self.records(5)]).get()
         #expect(resumed.first?.firstSeq == 101 && resumed.first?.stored == 5)
     }

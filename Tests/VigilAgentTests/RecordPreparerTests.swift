@@ -67,7 +67,8 @@ struct RecordPreparerTests {
         for k in 0..<63 { full.event.attributes["k\(k)"] = "v" }
         #expect(throws: ValidationError.self, "63 attributes plus the two peer ones exceed 64") {
             _ = try preparer.prepare(
-                decoded: full, original: try full.serializedBytes() as [UInt8], peer: peer, nowUnixNano: 1, cache: &cache,
+                decoded: full, original: try full.serializedBytes() as [UInt8], peer: peer, nowUnixNano: 1,
+                cache: &cache,
                 newEventID: { Data() })
         }
     }
@@ -91,7 +92,8 @@ struct RecordPreparerTests {
         record.sample = sample
         var cache = RecordPreparer.SuffixCache()
         let bytes = try preparer.prepare(
-            decoded: record, original: try record.serializedBytes() as [UInt8], peer: nil, nowUnixNano: 5, cache: &cache,
+            decoded: record, original: try record.serializedBytes() as [UInt8], peer: nil, nowUnixNano: 5,
+            cache: &cache,
             newEventID: { Data() })
         let decoded = try Vigil_V1_Record(serializedBytes: bytes)
         #expect(decoded.sample.timeUnixNano == 5)

@@ -65,7 +65,10 @@ struct ShipperStateMachineTests {
         _ = machine.connected()
         _ = machine.welcomed(resumeAfterSeq: 10)
         #expect(machine.sending(firstSeq: 15, lastSeq: 20) == .readBatch(after: 20))
-        if case .close = machine.sending(firstSeq: 18, lastSeq: 25) {} else { Issue.record("overlapping batch accepted") }
+        if case .close = machine.sending(firstSeq: 18, lastSeq: 25) {
+        } else {
+            Issue.record("overlapping batch accepted")
+        }
     }
 }
 

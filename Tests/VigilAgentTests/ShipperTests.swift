@@ -30,7 +30,10 @@ struct ShipperTests {
             options.backoffBase = .milliseconds(10)
             options.backoffCap = .milliseconds(200)
             options.drainTimeout = .milliseconds(100)
-            let tls = ClientTLS(files: .init(ca: "\(certificates)/ca.pem", cert: "\(certificates)/agent-\(agent).pem", key: "\(certificates)/agent-\(agent).key"))
+            let tls = ClientTLS(
+                files: .init(
+                    ca: "\(certificates)/ca.pem", cert: "\(certificates)/agent-\(agent).pem",
+                    key: "\(certificates)/agent-\(agent).key"))
             shipper = Shipper(options: options, buffer: buffer, tls: tls)
         }
 
@@ -107,8 +110,10 @@ struct ShipperTests {
         let other = try makeTemporaryDirectory("otherca")
         try TestCertificates.make(into: other, arguments: ["--agent", "web-01"])
         let options = ShipperOptions(
-            agentID: "web-01", labels: [:], hostname: "h", endpoints: [.init(host: "127.0.0.1", port: setup.receiver.port)])
-        let tls = ClientTLS(files: .init(ca: "\(other)/ca.pem", cert: "\(other)/agent-web-01.pem", key: "\(other)/agent-web-01.key"))
+            agentID: "web-01", labels: [:], hostname: "h",
+            endpoints: [.init(host: "127.0.0.1", port: setup.receiver.port)])
+        let tls = ClientTLS(
+            files: .init(ca: "\(other)/ca.pem", cert: "\(other)/agent-web-01.pem", key: "\(other)/agent-web-01.key"))
         let shipper = Shipper(options: options, buffer: setup.buffer, tls: tls)
         let task = Task { await shipper.run() }
         let failed = await eventually { shipper.stats.snapshot.connectionFailures >= 1 }

@@ -23,14 +23,15 @@ public struct BufferCounters: Sendable, Hashable, Codable {
 
     static var persisted: [(String, WritableKeyPath<BufferCounters, UInt64>)] {
         [
-        ("accepted", \.accepted), ("shipped", \.shipped), ("dropped", \.dropped),
-        ("rejected_full", \.rejectedFull), ("corrupt_recoveries", \.corruptRecoveries),
+            ("accepted", \.accepted), ("shipped", \.shipped), ("dropped", \.dropped),
+            ("rejected_full", \.rejectedFull), ("corrupt_recoveries", \.corruptRecoveries),
         ]
     }
 
     func save(_ db: Database) throws {
         let statement = try db.cachedStatement(
-            sql: "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+            sql:
+                "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
         )
         for (name, path) in Self.persisted {
             try statement.execute(arguments: [name, Int64(bitPattern: self[keyPath: path])])

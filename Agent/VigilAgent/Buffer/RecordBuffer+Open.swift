@@ -48,7 +48,9 @@ extension RecordBuffer {
         return BufferError(code: .open, message: "cannot open \(path): \(error)")
     }
 
-    private static func openChecked(_ options: BufferOptions, nowUnixNano: Int64, recoveries: UInt64?) throws -> RecordBuffer {
+    private static func openChecked(
+        _ options: BufferOptions, nowUnixNano: Int64, recoveries: UInt64?
+    ) throws -> RecordBuffer {
         let directory = (options.path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -72,7 +74,8 @@ extension RecordBuffer {
                 var generator = SystemRandomNumberGenerator()
                 streamID = Data((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
                 try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('stream_id', ?)", arguments: [streamID])
-                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('created_unix_nano', ?)", arguments: [nowUnixNano])
+                try db.execute(
+                    sql: "INSERT INTO meta (key, value) VALUES ('created_unix_nano', ?)", arguments: [nowUnixNano])
             }
             let savedNext = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'next_seq'") ?? 1
             let maxSeq = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM records") ?? 0

@@ -92,7 +92,11 @@ public final class RecordBuffer: Sendable {
                     let size = bytes.count + Self.rowOverheadBytes
                     if size > options.maxBytes {
                         outcome.rejections.append(
-                            .init(index: index, reason: "record of \(bytes.count) bytes exceeds the buffer cap of \(options.maxBytes) bytes")
+                            .init(
+                                index: index,
+                                reason:
+                                    "record of \(bytes.count) bytes exceeds the buffer cap of \(options.maxBytes) bytes"
+                            )
                         )
                         s.counters.rejectedFull += 1
                         continue
@@ -101,7 +105,11 @@ public final class RecordBuffer: Sendable {
                         switch options.whenFull {
                         case .rejectNew:
                             outcome.rejections.append(
-                                .init(index: index, reason: "buffer full (\(s.storedBytes) of \(options.maxBytes) bytes); when_full is reject_new")
+                                .init(
+                                    index: index,
+                                    reason:
+                                        "buffer full (\(s.storedBytes) of \(options.maxBytes) bytes); when_full is reject_new"
+                                )
                             )
                             s.counters.rejectedFull += 1
                             continue
@@ -138,7 +146,8 @@ public final class RecordBuffer: Sendable {
         }
         sqlite3_clear_bindings(handle)
         if code != SQLITE_DONE {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
     }
 
@@ -163,7 +172,8 @@ public final class RecordBuffer: Sendable {
 
     private func saveProgress(_ db: Database, _ s: State) throws {
         try db.execute(
-            sql: "INSERT INTO meta (key, value) VALUES ('next_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            sql:
+                "INSERT INTO meta (key, value) VALUES ('next_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             arguments: [Int64(bitPattern: s.nextSeq)]
         )
         try s.counters.save(db)
@@ -208,11 +218,14 @@ public final class RecordBuffer: Sendable {
 
     /// Reads the records after `seq` into a batch frame: at most `maxRecords`, at most `maxBytes` of
     /// frame (a single larger record still goes alone), consecutive seqs only. Nil when none are stored.
-    public func readBatch(after seq: UInt64, maxRecords: Int, maxBytes: Int) async throws(BufferError) -> ShippableBatch? {
+    public func readBatch(
+        after seq: UInt64, maxRecords: Int, maxBytes: Int
+    ) async throws(BufferError) -> ShippableBatch? {
         let after = Int64(bitPattern: min(seq, UInt64(Int64.max)))
         do {
             return try await pool.read { db in
-                let statement = try db.cachedStatement(sql: "SELECT seq, bytes FROM records WHERE seq > ? ORDER BY seq LIMIT ?")
+                let statement = try db.cachedStatement(
+                    sql: "SELECT seq, bytes FROM records WHERE seq > ? ORDER BY seq LIMIT ?")
                 let handle = statement.sqliteStatement
                 sqlite3_reset(handle)
                 sqlite3_bind_int64(handle, 1, after)
@@ -224,7 +237,9 @@ public final class RecordBuffer: Sendable {
                     let code = sqlite3_step(handle)
                     if code == SQLITE_DONE { break }
                     guard code == SQLITE_ROW else {
-                        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                        throw DatabaseError(
+                            resultCode: ResultCode(rawValue: code),
+                            message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                     }
                     let rowSeq = UInt64(bitPattern: sqlite3_column_int64(handle, 0))
                     let length = Int(sqlite3_column_bytes(handle, 1))
@@ -270,7 +285,8 @@ public final class RecordBuffer: Sendable {
             let isFull = primary == .SQLITE_FULL
             return BufferError(
                 code: isFull ? .full : code,
-                message: isFull ? "disk full: \(error.message ?? "SQLITE_FULL")" : "\(error.resultCode): \(error.message ?? "")",
+                message: isFull
+                    ? "disk full: \(error.message ?? "SQLITE_FULL")" : "\(error.resultCode): \(error.message ?? "")",
                 sqliteCode: primary.rawValue
             )
         }

@@ -6,7 +6,7 @@ import ServiceLifecycle
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The local ingest socket (DESIGN §3): a Unix stream socket created with the configured mode, one
@@ -101,13 +101,15 @@ public final class IngestListener: Service, Sendable {
             return channel.eventLoop.makeSucceededFuture(nil)
         }
         #if canImport(Glibc)
-        let future: EventLoopFuture<LinuxUcred> = provider.unsafeGetSocketOption(
-            level: SocketOptionLevel(SOL_SOCKET),
-            name: SocketOptionName(SO_PEERCRED)
-        )
-        return future.map { Optional(PeerCredentials(uid: $0.uid, pid: $0.pid)) }.recover { _ -> PeerCredentials? in nil }
+            let future: EventLoopFuture<LinuxUcred> = provider.unsafeGetSocketOption(
+                level: SocketOptionLevel(SOL_SOCKET),
+                name: SocketOptionName(SO_PEERCRED)
+            )
+            return future.map { Optional(PeerCredentials(uid: $0.uid, pid: $0.pid)) }.recover { _ -> PeerCredentials? in
+                nil
+            }
         #else
-        return channel.eventLoop.makeSucceededFuture(nil)
+            return channel.eventLoop.makeSucceededFuture(nil)
         #endif
     }
 }

@@ -128,7 +128,9 @@ final class JSONLinesIngestHandler: ChannelInboundHandler {
         }
     }
 
-    private func committed(_ result: Result<AppendOutcome, BufferError>, group: ReplyGroup, context: ChannelHandlerContext) {
+    private func committed(
+        _ result: Result<AppendOutcome, BufferError>, group: ReplyGroup, context: ChannelHandlerContext
+    ) {
         connectionCounter.outstanding -= 1
         switch result {
         case .success(let outcome):
@@ -165,7 +167,8 @@ final class JSONLinesIngestHandler: ChannelInboundHandler {
     }
 
     static func failure(_ message: String) -> String {
-        let escaped = (try? JSONSerialization.data(withJSONObject: ["ok": false, "error": message], options: [.sortedKeys]))
+        let escaped =
+            (try? JSONSerialization.data(withJSONObject: ["ok": false, "error": message], options: [.sortedKeys]))
             .map { String(decoding: $0, as: UTF8.self) }
         return (escaped ?? "{\"ok\":false,\"error\":\"unprintable error\"}") + "\n"
     }

@@ -54,7 +54,9 @@ public enum JSONRecordParser {
             case "ok": event.outcome = .ok
             case "error": event.outcome = .error
             case let other?:
-                throw ValidationError(code: .invalid, field: "outcome", message: "must be \"ok\" or \"error\", got \"\(other.prefix(32))\"")
+                throw ValidationError(
+                    code: .invalid, field: "outcome",
+                    message: "must be \"ok\" or \"error\", got \"\(other.prefix(32))\"")
             }
             event.durationMs = try double(object, "duration_ms") ?? 0
             event.errorCategory = try string(object, "error_category") ?? ""
@@ -64,7 +66,9 @@ public enum JSONRecordParser {
         return record
     }
 
-    private static func rejectUnknown(_ object: [String: Any], allowed: Set<String>, kind: String) throws(ValidationError) {
+    private static func rejectUnknown(
+        _ object: [String: Any], allowed: Set<String>, kind: String
+    ) throws(ValidationError) {
         if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw ValidationError(
                 code: .invalid,

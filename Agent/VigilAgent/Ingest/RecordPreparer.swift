@@ -58,7 +58,9 @@ public struct RecordPreparer: Sendable {
             let addPeer = peer != nil && (event.attributes["peer.uid"] != uid || event.attributes["peer.pid"] != pid)
             if addService { event.service = service }
             if addVersion { event.version = version }
-            let newKeys = addPeer ? (event.attributes["peer.uid"] == nil ? 1 : 0) + (event.attributes["peer.pid"] == nil ? 1 : 0) : 0
+            let newKeys =
+                addPeer
+                ? (event.attributes["peer.uid"] == nil ? 1 : 0) + (event.attributes["peer.pid"] == nil ? 1 : 0) : 0
             try validator.validate(event, extraAttributes: newKeys)
             let mask = (addService ? 1 : 0) | (addVersion ? 2 : 0) | (addPeer ? 4 : 0)
             var bytes = [UInt8]()

@@ -44,7 +44,8 @@ extension Shipper {
             default: throw ShipperError(message: "hub sent \(Self.kind(first)) instead of Welcome")
             }
             guard welcome.protocolVersion == WireProtocol.version else {
-                throw ShipperError(message: "hub speaks protocol \(welcome.protocolVersion), this agent \(WireProtocol.version)")
+                throw ShipperError(
+                    message: "hub speaks protocol \(welcome.protocolVersion), this agent \(WireProtocol.version)")
             }
             _ = machine.withLock { $0.welcomed(resumeAfterSeq: welcome.resumeAfterSeq) }
             let resumed = try await buffer.deleteThrough(welcome.resumeAfterSeq)
@@ -56,11 +57,19 @@ extension Shipper {
             }
             logger.info(
                 "connected to hub",
-                metadata: ["hub.endpoint": "\(endpoint)", "hub.id": "\(welcome.hubID)", "resume.seq": "\(welcome.resumeAfterSeq)"]
+                metadata: [
+                    "hub.endpoint": "\(endpoint)", "hub.id": "\(welcome.hubID)",
+                    "resume.seq": "\(welcome.resumeAfterSeq)",
+                ]
             )
-            let maxBytes = welcome.maxFrameBytes > 0 ? min(options.maxBatchBytes, Int(welcome.maxFrameBytes)) : options.maxBatchBytes
+            let maxBytes =
+                welcome.maxFrameBytes > 0
+                ? min(options.maxBatchBytes, Int(welcome.maxFrameBytes)) : options.maxBatchBytes
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await self.sendLoop(machine: machine, outbound: outbound, maxBytes: maxBytes, wake: self.wake, channel: raw) }
+                group.addTask {
+                    try await self.sendLoop(
+                        machine: machine, outbound: outbound, maxBytes: maxBytes, wake: self.wake, channel: raw)
+                }
                 group.addTask { await self.watchTLSFiles(channel: raw) }
                 defer { group.cancelAll() }
                 while let frame = try await frames.next() {
@@ -83,11 +92,16 @@ extension Shipper {
                 await wake.wait(upTo: .seconds(1))
                 continue
             }
-            guard let batch = try await buffer.readBatch(after: after, maxRecords: options.maxBatchRecords, maxBytes: maxBytes) else {
+            guard
+                let batch = try await buffer.readBatch(
+                    after: after, maxRecords: options.maxBatchRecords, maxBytes: maxBytes)
+            else {
                 await wake.wait(upTo: .seconds(1))
                 continue
             }
-            if case .close(let reason) = machine.withLock({ $0.sending(firstSeq: batch.firstSeq, lastSeq: batch.lastSeq) }) {
+            if case .close(let reason) = machine.withLock({
+                $0.sending(firstSeq: batch.firstSeq, lastSeq: batch.lastSeq)
+            }) {
                 channel.close(promise: nil)
                 throw ShipperError(message: reason)
             }

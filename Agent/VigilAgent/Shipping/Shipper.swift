@@ -59,7 +59,9 @@ public final class Shipper: Service, Sendable {
                 }
                 let left = self.buffer.stats.records
                 if left > 0 {
-                    self.logger.info("stopping with records still buffered; they ship after restart", metadata: ["buffer.records": "\(left)"])
+                    self.logger.info(
+                        "stopping with records still buffered; they ship after restart",
+                        metadata: ["buffer.records": "\(left)"])
                 }
             }
             await group.next()

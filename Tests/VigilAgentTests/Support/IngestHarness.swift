@@ -1,8 +1,8 @@
 import Foundation
-import VigilTestSupport
 import GRDB
 import Logging
 import VigilProtocol
+import VigilTestSupport
 
 @testable import VigilAgent
 
@@ -57,7 +57,9 @@ final class IngestHarness {
     /// Every stored record, decoded, in seq order.
     func storedRecords() async throws -> [Vigil_V1_Record] {
         try await buffer.pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT bytes FROM records ORDER BY seq").map { try Vigil_V1_Record(serializedBytes: $0) }
+            try Data.fetchAll(db, sql: "SELECT bytes FROM records ORDER BY seq").map {
+                try Vigil_V1_Record(serializedBytes: $0)
+            }
         }
     }
 
@@ -82,7 +84,9 @@ final class IngestHarness {
         var acks: [Vigil_V1_IngestAck] = []
         var offset = 0
         while offset + 4 <= bytes.count {
-            let length = Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+            let length =
+                Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8
+                | Int(bytes[offset + 3])
             guard offset + 4 + length <= bytes.count else { break }
             acks.append(try Vigil_V1_IngestAck(serializedBytes: Array(bytes[(offset + 4)..<(offset + 4 + length)])))
             offset += 4 + length

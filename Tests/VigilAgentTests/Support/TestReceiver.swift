@@ -1,10 +1,10 @@
 import Foundation
-import VigilTestSupport
 import NIOCore
 import NIOPosix
 import NIOSSL
 import Synchronization
 import VigilProtocol
+import VigilTestSupport
 
 /// A minimal hub for agent tests, on real mTLS at 127.0.0.1 port 0: answers `Hello` with the stored
 /// high-water mark, stores batches in memory deduplicated by seq, and acks. Knobs inject faults.
@@ -44,7 +44,8 @@ final class TestReceiver: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LengthPrefixedMessageDecoder<Vigil_V1_Frame>()))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(LengthPrefixedMessageDecoder<Vigil_V1_Frame>()))
                     try channel.pipeline.syncOperations.addHandler(Handler(receiver: box.receiver!))
                 }
             }
@@ -57,10 +58,13 @@ final class TestReceiver: Sendable {
 
     /// Event ids of the stored records, by seq.
     var eventIDs: Set<Data> {
-        stored.withLock { Set($0.records.values.compactMap { record in
-            if case .event(let e) = record.body { return e.eventID }
-            return nil
-        }) }
+        stored.withLock {
+            Set(
+                $0.records.values.compactMap { record in
+                    if case .event(let e) = record.body { return e.eventID }
+                    return nil
+                })
+        }
     }
 
     private final class Box: @unchecked Sendable {
@@ -85,7 +89,12 @@ final class TestReceiver: Sendable {
             switch frame.body {
             case .hello(let hello):
                 if let code = receiver.faults.withLock({ $0.rejectHello }) {
-                    send(context, .reject(.with { $0.code = code; $0.message = "test rejection" }))
+                    send(
+                        context,
+                        .reject(
+                            .with {
+                                $0.code = code; $0.message = "test rejection"
+                            }))
                     closing = true
                     context.close(promise: nil)
                     return
@@ -95,7 +104,12 @@ final class TestReceiver: Sendable {
                     s.hellos.append(hello)
                     return s.hwm
                 }
-                send(context, .welcome(.with { $0.protocolVersion = 1; $0.resumeAfterSeq = hwm; $0.hubID = "test-hub" }))
+                send(
+                    context,
+                    .welcome(
+                        .with {
+                            $0.protocolVersion = 1; $0.resumeAfterSeq = hwm; $0.hubID = "test-hub"
+                        }))
             case .batch(let batch) where helloed:
                 let number = receiver.stored.withLock { s in
                     s.batches += 1
@@ -120,7 +134,12 @@ final class TestReceiver: Sendable {
                 }
                 send(context, .ack(.with { $0.throughSeq = through }))
             default:
-                send(context, .reject(.with { $0.code = .protocol; $0.message = "unexpected frame" }))
+                send(
+                    context,
+                    .reject(
+                        .with {
+                            $0.code = .protocol; $0.message = "unexpected frame"
+                        }))
                 closing = true
                 context.close(promise: nil)
             }
