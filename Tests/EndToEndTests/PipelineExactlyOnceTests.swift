@@ -163,14 +163,18 @@ final class Fleet: @unchecked Sendable {
         }
     }
 
-    func startAgent(_ n: Int) throws {
+    /// Starts agent `web-0n`, by default with its own certificate from the test CA.
+    func startAgent(_ n: Int, certificateOf certificateAgent: String? = nil, certificateDirectory: String? = nil) throws
+    {
         let config = "\(directory)/agent-\(n).yaml"
+        let certs = certificateDirectory ?? certificates
+        let owner = certificateAgent ?? "web-0\(n)"
         if !FileManager.default.fileExists(atPath: config) {
             try """
             agent_id: web-0\(n)
             labels: { service: checkout, version: 1.4.0 }
             endpoints: ["127.0.0.1:\(listenPort)"]
-            tls: { ca: \(certificates)/ca.pem, cert: \(certificates)/agent-web-0\(n).pem, key: \(certificates)/agent-web-0\(n).key }
+            tls: { ca: \(certificates)/ca.pem, cert: \(certs)/agent-\(owner).pem, key: \(certs)/agent-\(owner).key }
             ingest: { socket: \(socket(n)) }
             buffer: { path: \(directory)/agent-\(n).db }
             sampling: { interval: 5s }
