@@ -180,6 +180,7 @@ let package = Package(
             dependencies: [
                 "VigilProtocol",
                 "VigilAgent",
+                "VigilHub",
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -15,6 +15,12 @@ do {
         try await IngestClientMode.run(socket: value("--socket") ?? "", count: Int(value("--count") ?? "") ?? 0)
         exit(0)
     }
+    if arguments.count > 1, arguments[1] == "stream-client" {
+        try await StreamClientMode.run(
+            socket: value("--socket") ?? "", seconds: Double(value("--seconds") ?? "") ?? 60,
+            agent: Int(value("--agent") ?? "") ?? 1)
+        exit(0)
+    }
     let only = value("--only")
     print("Vigil benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, release build")
     if only == nil || only == "codec" { try CodecBenchmark.run() }
