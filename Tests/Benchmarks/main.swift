@@ -27,6 +27,14 @@ do {
     if only == nil || only == "agent" {
         try await AgentBenchmark.run(binDirectory: binDirectory, packageRoot: packageRoot)
     }
+    if only == nil || only == "pipeline" {
+        let seconds = Double(value("--seconds") ?? "") ?? 60
+        try await PipelineBenchmark.run(binDirectory: binDirectory, packageRoot: packageRoot, seconds: seconds)
+    }
+    if only == nil || only == "status" {
+        try await PipelineBenchmark.statusLatency(
+            binDirectory: binDirectory, packageRoot: packageRoot, events: 10_000_000)
+    }
 } catch {
     FileHandle.standardError.write(Data("benchmark failed: \(error)\n".utf8))
     exit(1)
