@@ -21,7 +21,8 @@ final class BinaryIngestHandler: ChannelInboundHandler {
     private var rejectedTotal: UInt64 = 0
     private var lastRejection = ""
     private var suffixes = RecordPreparer.SuffixCache()
-    private let connectionCounter = ConnectionCounter()
+    /// Submissions waiting for their commit; reading pauses at `maxOutstandingPerConnection`.
+    private var outstanding = 0
 
     init(context: IngestContext, peer: PeerCredentials?) {
         self.shared = context
@@ -106,8 +107,8 @@ final class BinaryIngestHandler: ChannelInboundHandler {
         }
         let records = batch
         batch = []
-        connectionCounter.outstanding += 1
-        if connectionCounter.outstanding >= shared.maxOutstandingPerConnection {
+        outstanding += 1
+        if outstanding >= shared.maxOutstandingPerConnection {
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -121,7 +122,7 @@ final class BinaryIngestHandler: ChannelInboundHandler {
     }
 
     private func committed(_ result: Result<AppendOutcome, BufferError>, count: Int, context: ChannelHandlerContext) {
-        connectionCounter.outstanding -= 1
+        outstanding -= 1
         switch result {
         case .success(let outcome):
             durableTotal += UInt64(outcome.stored)
@@ -137,7 +138,7 @@ final class BinaryIngestHandler: ChannelInboundHandler {
             lastRejection = error.description
         }
         writeAck(context: context)
-        if connectionCounter.outstanding < shared.maxOutstandingPerConnection, context.channel.isActive {
+        if outstanding < shared.maxOutstandingPerConnection, context.channel.isActive {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
             context.read()
         }
@@ -154,9 +155,4 @@ final class BinaryIngestHandler: ChannelInboundHandler {
         try? out.writeLengthPrefixedMessage(ack)
         context.writeAndFlush(wrapOutboundOut(out), promise: nil)
     }
-}
-
-/// Mutable per-connection bookkeeping touched only on the connection's event loop.
-final class ConnectionCounter {
-    var outstanding = 0
 }

@@ -32,7 +32,8 @@ final class JSONLinesIngestHandler: ChannelInboundHandler {
     private var current = ReplyGroup(replies: [], ready: true)
     private var records: [[UInt8]] = []
     private var groups: [ReplyGroup] = []
-    private let connectionCounter = ConnectionCounter()
+    /// Submissions waiting for their commit; reading pauses at `maxOutstandingPerConnection`.
+    private var outstanding = 0
 
     init(context: IngestContext, peer: PeerCredentials?) {
         self.shared = context
@@ -114,8 +115,8 @@ final class JSONLinesIngestHandler: ChannelInboundHandler {
         group.ready = false
         let submitted = records
         records = []
-        connectionCounter.outstanding += 1
-        if connectionCounter.outstanding >= shared.maxOutstandingPerConnection {
+        outstanding += 1
+        if outstanding >= shared.maxOutstandingPerConnection {
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         }
         let bound = NIOLoopBound((self, context, group), eventLoop: context.eventLoop)
@@ -131,7 +132,7 @@ final class JSONLinesIngestHandler: ChannelInboundHandler {
     private func committed(
         _ result: Result<AppendOutcome, BufferError>, group: ReplyGroup, context: ChannelHandlerContext
     ) {
-        connectionCounter.outstanding -= 1
+        outstanding -= 1
         switch result {
         case .success(let outcome):
             var refused: [Int: String] = [:]
@@ -147,7 +148,7 @@ final class JSONLinesIngestHandler: ChannelInboundHandler {
         }
         group.ready = true
         writeReadyGroups(context: context)
-        if connectionCounter.outstanding < shared.maxOutstandingPerConnection, context.channel.isActive {
+        if outstanding < shared.maxOutstandingPerConnection, context.channel.isActive {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
             context.read()
         }

@@ -142,9 +142,4 @@ public enum JSONRecordParser {
         default: nil
         }
     }
-
-    private static func describe(_ error: any Error) -> String {
-        let text = "\(error)"
-        return text.count > 120 ? String(text.prefix(120)) + "…" : text
-    }
 }
