@@ -144,6 +144,7 @@ let package = Package(
             name: "VigilHubTests",
             dependencies: [
                 "VigilHub",
+                "VigilTestSupport",
                 "VigilProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
