@@ -25,6 +25,7 @@ struct AlertHarness {
         return out
     }
 
+    @discardableResult
     mutating func at(_ second: Int64, value: Double?) -> [AlertNotification] {
         at(second, .errorRate, value.map { [(["service": "checkout"], $0)] } ?? [])
     }
@@ -255,7 +256,7 @@ struct AlertEvaluatorTests {
         #expect(throws: AlertRuleError.self) { try AlertTemplate("{{ $value ") }
         #expect(throws: AlertRuleError.self) { try rule(warning: nil, critical: nil) }
         #expect(throws: AlertRuleError.self) { try rule(warning: 0.5, critical: 0.1) }
-        #expect(throws: AlertRuleError.self) { try rule(.less, warning: 0.1, critical: 0.5) }
+        #expect(throws: AlertRuleError.self) { try rule("Low", .less, warning: 0.1, critical: 0.5) }
         do {
             _ = try SeriesSelector.parse("errors_rate")
         } catch {
