@@ -152,8 +152,11 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                "VigilAnalytics",
             ],
             path: "Tests/VigilHubTests",
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -3,12 +3,14 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import VigilAnalytics
 
 /// Everything a running hub consists of, built from its configuration, and the order it stops in.
 ///
 /// Services start in the order of ``services`` and stop in reverse on SIGTERM/SIGINT: the receiver
 /// stops first (no new connections or reads; pending commits finish and their acks go out), then the
-/// admin API and retention, and the commit queue last, after committing whatever is still queued.
+/// admin API and retention, then the webhook notifier (queued notifications get one last try), and the
+/// commit queue last, after committing whatever is still queued.
 /// Nothing acknowledged is lost; anything not acknowledged is sent again by its agent.
 public struct HubRuntime: Sendable {
     /// The configuration it was built from.
@@ -27,6 +29,10 @@ public struct HubRuntime: Sendable {
     public let reporter: HubReporter
     /// The admin HTTP API.
     public let admin: AdminServer
+    /// Alert rules and state; the evaluation loop calls ``AlertManager/evaluate(series:now:)``.
+    public let alerts: AlertManager
+    /// Delivers alert notifications to the configured webhooks.
+    public let notifier: WebhookNotifier
 
     /// Opens the store (applying migrations), loads the TLS files and builds every service.
     /// `onAdminBound` is called with the admin API's address once it listens.
@@ -61,17 +67,28 @@ public struct HubRuntime: Sendable {
         let receiver = AgentReceiver(
             listen: configuration.listen, shared: shared, tls: tls, tlsCheckInterval: tlsCheckInterval, group: group)
         let retention = RetentionService(store: store, keep: configuration.retention.raw, now: now, logger: logger)
+        let rules: [AlertRule]
+        do {
+            rules = try RuleFile.load(paths: configuration.alerts.rules)
+        } catch {
+            throw HubStartupError(message: "cannot load the alert rules (alerts.rules): \(error)")
+        }
+        let notifier = WebhookNotifier(
+            urls: configuration.alerts.webhooks.compactMap { URL(string: $0) }, logger: logger)
+        let alerts = try await AlertManager(
+            rules: rules, repeatInterval: configuration.alerts.repeatInterval, store: store, notifier: notifier,
+            logger: logger)
         let reporter = HubReporter(
             hubID: hubID, startedUnixNano: now(), store: store, committer: committer, counters: counters,
-            retention: retention, now: now)
+            retention: retention, now: now, alertManager: alerts, notifier: notifier)
         let admin = AdminServer(address: configuration.admin, reporter: reporter, onBound: onAdminBound, logger: logger)
         return HubRuntime(
             configuration: configuration, hubID: hubID, store: store, committer: committer, receiver: receiver,
-            retention: retention, reporter: reporter, admin: admin)
+            retention: retention, reporter: reporter, admin: admin, alerts: alerts, notifier: notifier)
     }
 
     /// The services, in start order; they stop in reverse.
-    public var services: [any Service] { [committer, retention, admin, receiver] }
+    public var services: [any Service] { [committer, notifier, retention, admin, receiver] }
 
     /// One `ServiceGroup` that stops gracefully on SIGTERM and SIGINT.
     public func serviceGroup(logger: Logger) -> ServiceGroup {

@@ -5,7 +5,7 @@ extension VigilHubCommand {
     struct CheckConfig: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "check-config",
-            abstract: "Validate a hub configuration file and print the effective settings."
+            abstract: "Validate a hub configuration file and its alert rule files, and print the effective settings."
         )
 
         @Argument(help: "The configuration file.")
@@ -13,7 +13,10 @@ extension VigilHubCommand {
 
         func run() async throws {
             do {
-                print(try HubConfiguration.load(path: file).renderedSummary(), terminator: "")
+                let configuration = try HubConfiguration.load(path: file)
+                let rules = try RuleFile.load(paths: configuration.alerts.rules)
+                print(configuration.renderedSummary(), terminator: "")
+                print("# alert rules loaded: \(rules.count) from \(configuration.alerts.rules.count) file(s)")
             } catch {
                 printError("\(error)")
                 throw ExitCode(1)

@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// The admin HTTP API (DESIGN §6) on Hummingbird: `GET /v1/status`, `/v1/agents`, `/metrics`.
+/// The admin HTTP API (DESIGN §6) on Hummingbird: `GET /v1/status`, `/v1/agents`, `/v1/alerts`, `/metrics`.
 /// Binds to the configured admin address, loopback by default. Read-only: nothing here changes
 /// what is stored.
 ///
@@ -29,6 +29,10 @@ public struct AdminServer: Service {
         router.get("/v1/agents") { request, _ -> Response in
             let pairs = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
             return try Self.json(try await reporter.agents(try AgentsFilter(parameters: pairs)))
+        }
+        router.get("/v1/alerts") { request, _ -> Response in
+            let pairs = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+            return try Self.json(await reporter.alerts(try AlertsFilter(parameters: pairs)))
         }
         router.get("/metrics") { request, _ -> Response in
             try Self.checkNoParameters(request)

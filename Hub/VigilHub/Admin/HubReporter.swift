@@ -14,12 +14,17 @@ public struct HubReporter: Sendable {
     let counters: ReceiverCounters
     let retention: RetentionService?
     let now: @Sendable () -> Int64
+    let alertManager: AlertManager?
+    let notifier: WebhookNotifier?
 
     /// Creates a reporter; `now` gives Unix time in nanoseconds.
     public init(
         hubID: String, startedUnixNano: Int64, store: any EventStore, committer: BatchCommitter,
-        counters: ReceiverCounters, retention: RetentionService?, now: @escaping @Sendable () -> Int64
+        counters: ReceiverCounters, retention: RetentionService?, now: @escaping @Sendable () -> Int64,
+        alertManager: AlertManager? = nil, notifier: WebhookNotifier? = nil
     ) {
+        self.alertManager = alertManager
+        self.notifier = notifier
         self.hubID = hubID
         self.startedUnixNano = startedUnixNano
         self.store = store
@@ -38,7 +43,7 @@ public struct HubReporter: Sendable {
         var rejects: [String: UInt64] = [:]
         for code in Vigil_V1_Reject.Code.sentByHub { rejects[code.label] = 0 }
         for (code, count) in received.rejects { rejects[code] = count }
-        return StatusReport(
+        var report = StatusReport(
             hubVersion: VigilHubInfo.version,
             hubID: hubID,
             uptimeSeconds: Double(max(0, at - startedUnixNano)) / 1e9,
@@ -57,6 +62,23 @@ public struct HubReporter: Sendable {
                 batchesReceived: received.batchesReceived, recordsReceived: received.recordsReceived,
                 commits: commits.commits, commitFailures: commits.commitFailures)
         )
+        report.alerting.notifications = notifier?.counters.snapshot ?? .init()
+        if let alertManager {
+            let alerts = await alertManager.alerts
+            let figures = await alertManager.figures
+            report.alerting.rules = alertManager.rules.count
+            report.alerting.firing = alerts.count { $0.state == .firing }
+            report.alerting.pending = alerts.count { $0.state == .pending }
+            report.alerting.evaluations = figures.evaluations
+            report.alerting.saveFailures = figures.saveFailures
+        }
+        return report
+    }
+
+    /// The alerts passing `filter`, as of the last evaluation.
+    public func alerts(_ filter: AlertsFilter = AlertsFilter()) async -> AlertsReport {
+        guard let alertManager else { return AlertsReport(rules: 0, alerts: []) }
+        return AlertsReport(rules: alertManager.rules.count, alerts: await alertManager.alerts.filter(filter.matches))
     }
 
     /// The agents passing `filter`, as of now.

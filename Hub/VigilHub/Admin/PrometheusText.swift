@@ -60,6 +60,18 @@ public enum PrometheusText {
             "vigil_hub_ingest_records_per_second", "gauge", "Records stored per second over the last 10 s.",
             status.ingest.recordsPerSecond)
         one("vigil_hub_commit_queue_records", "gauge", "Records waiting to be committed.", status.ingest.queuedRecords)
+        let alerting = status.alerting
+        one("vigil_hub_alert_rules", "gauge", "Alert rules loaded.", alerting.rules)
+        metric(
+            "vigil_hub_alerts", "gauge", "Alerts by state.",
+            [("state=\"firing\"", "\(alerting.firing)"), ("state=\"pending\"", "\(alerting.pending)")])
+        one("vigil_hub_alert_evaluations_total", "counter", "Alert evaluations since start.", alerting.evaluations)
+        let notes = alerting.notifications
+        one("vigil_hub_webhook_sent_total", "counter", "Webhook deliveries answered 2xx.", notes.sent)
+        one("vigil_hub_webhook_failed_total", "counter", "Webhook deliveries given up.", notes.failed)
+        one("vigil_hub_webhook_retried_total", "counter", "Webhook delivery attempts repeated.", notes.retried)
+        one("vigil_hub_webhook_dropped_total", "counter", "Notifications dropped (queue full).", notes.dropped)
+        one("vigil_hub_webhook_queued", "gauge", "Notifications waiting to be delivered.", notes.queued)
         return out
     }
 

@@ -82,6 +82,27 @@ public struct StatusReport: Sendable, Hashable, Codable {
         }
     }
 
+    /// Alert rules, alert counts and webhook deliveries.
+    public struct Alerting: Sendable, Hashable, Codable {
+        /// Rules loaded.
+        public var rules: Int
+        /// Alerts firing now (inhibited ones included).
+        public var firing: Int
+        /// Alerts pending now.
+        public var pending: Int
+        /// Evaluations run since start.
+        public var evaluations: UInt64
+        /// Alert-state saves that failed since start.
+        public var saveFailures: UInt64
+        /// Webhook deliveries since start.
+        public var notifications: NotifierCounters.Snapshot
+
+        enum CodingKeys: String, CodingKey {
+            case rules, firing, pending, evaluations, notifications
+            case saveFailures = "save_failures"
+        }
+    }
+
     /// The hub software version.
     public var hubVersion: String
     /// The hub's name.
@@ -102,9 +123,12 @@ public struct StatusReport: Sendable, Hashable, Codable {
     public var agentsConnected: Int
     /// Connections and commits since start.
     public var connections: Connections
+    /// Alerting figures (zero when no alert manager runs).
+    public var alerting = Alerting(
+        rules: 0, firing: 0, pending: 0, evaluations: 0, saveFailures: 0, notifications: .init())
 
     enum CodingKeys: String, CodingKey {
-        case store, ingest, totals, rejects, connections
+        case store, ingest, totals, rejects, connections, alerting
         case hubVersion = "hub_version"
         case hubID = "hub_id"
         case uptimeSeconds = "uptime_seconds"

@@ -65,6 +65,21 @@ enum HubSchema {
                     """
             )
         }
+        migrator.registerMigration("v2-alert-state") { db in
+            // The alert evaluator's state, one row per alert instance (pending, firing or recently
+            // resolved), rewritten after every evaluation so a restarted hub resumes where it stopped.
+            try db.execute(
+                sql: """
+                    CREATE TABLE alert_state (
+                        fingerprint TEXT PRIMARY KEY NOT NULL,
+                        rule TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        updated INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 }
