@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The Vigil demo: dev certificates, one hub and three agents of a `checkout` service (two on 1.4.0,
 # one on 1.5.0, each with its own certificate, socket and buffer) in a temp directory, about a minute
-# of realistic traffic, then `vigilctl status` and `vigilctl agents`, then a clean stop of everything.
+# of realistic traffic (after sending the last hour of history at once, so the judge has its 50
+# per-(host, minute) points), then `vigilctl status`, `agents`, `versions checkout` and `recommendations`,
+# then a clean stop of everything. The hub judges the slower, error-prone 1.5.0 against 1.4.0.
 #
-# usage: deploy/demo.sh [BIN_DIR]      (DEMO_SECONDS=60 by default)
+# usage: deploy/demo.sh [BIN_DIR]      (DEMO_SECONDS=45 by default)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="${1:-$ROOT/.build/debug}"
-SECONDS_OF_TRAFFIC="${DEMO_SECONDS:-60}"
+SECONDS_OF_TRAFFIC="${DEMO_SECONDS:-45}"
 WORK="$(mktemp -d /tmp/vigil-demo.XXXXXX)"
 PIDS=()
 
@@ -25,6 +27,8 @@ listen: "127.0.0.1:0"
 admin: "127.0.0.1:0"
 tls: { ca: $WORK/certs/ca.pem, cert: $WORK/certs/hub.pem, key: $WORK/certs/hub.key }
 store: { kind: sqlite, path: $WORK/hub.db }
+evaluation_interval: 5s
+judge: { baseline: auto, window: 60m }
 YAML
 "$BIN/vigil-hub" serve --config "$WORK/hub.yaml" --ports-file "$WORK/hub.ports" >"$WORK/hub.log" 2>&1 &
 PIDS+=($!)
@@ -54,8 +58,9 @@ done
 for n in 1 2 3; do
     for _ in $(seq 1 200); do [ -S "$WORK/agent-$n.sock" ] && break; sleep 0.1; done
 done
-echo "== three agents up (checkout-1, checkout-2 on 1.4.0; checkout-3 on 1.5.0); ${SECONDS_OF_TRAFFIC}s of traffic"
-python3 "$ROOT/deploy/demo-traffic.py" --seconds "$SECONDS_OF_TRAFFIC" --rate 200 "${TARGETS[@]}"
+echo "== three agents up (checkout-1, checkout-2 on 1.4.0; checkout-3 on 1.5.0)"
+echo "== sending the last 60 minutes of history, then ${SECONDS_OF_TRAFFIC}s of live traffic"
+python3 "$ROOT/deploy/demo-traffic.py" --seconds "$SECONDS_OF_TRAFFIC" --rate 200 --backfill-minutes 60 "${TARGETS[@]}"
 
 # Let the agents ship their backlog before reporting.
 for n in 1 2 3; do
@@ -75,5 +80,13 @@ echo "== vigilctl agents"
 echo
 echo "== vigil-agent status (checkout-3)"
 "$BIN/vigil-agent" status --database "$WORK/agent-3.db"
+# One evaluation after everything was shipped (evaluation_interval is 5s in this demo).
+sleep 6
+echo
+echo "== vigilctl versions checkout"
+"$BIN/vigilctl" versions checkout
+echo
+echo "== vigilctl recommendations"
+"$BIN/vigilctl" recommendations
 echo
 echo "== stopping; logs and databases stay in $WORK"

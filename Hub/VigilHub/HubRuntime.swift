@@ -9,8 +9,8 @@ import VigilAnalytics
 ///
 /// Services start in the order of ``services`` and stop in reverse on SIGTERM/SIGINT: the receiver
 /// stops first (no new connections or reads; pending commits finish and their acks go out), then the
-/// admin API and retention, then the webhook notifier (queued notifications get one last try), and the
-/// commit queue last, after committing whatever is still queued.
+/// admin API, the evaluation loop, the rollup job and retention, then the webhook notifier (queued
+/// notifications get one last try), and the commit queue last, after committing whatever is still queued.
 /// Nothing acknowledged is lost; anything not acknowledged is sent again by its agent.
 public struct HubRuntime: Sendable {
     /// The configuration it was built from.
@@ -25,6 +25,12 @@ public struct HubRuntime: Sendable {
     public let receiver: AgentReceiver
     /// Raw-data retention.
     public let retention: RetentionService
+    /// The minute-rollup job.
+    public let rollups: RollupService
+    /// Versions, verdicts, breakers, ejections, autoscaling and series.
+    public let decisions: DecisionEngine
+    /// Runs `decisions` every `evaluation_interval`.
+    public let evaluation: EvaluationService
     /// The figures behind the admin API.
     public let reporter: HubReporter
     /// The admin HTTP API.
@@ -81,14 +87,29 @@ public struct HubRuntime: Sendable {
         let reporter = HubReporter(
             hubID: hubID, startedUnixNano: now(), store: store, committer: committer, counters: counters,
             retention: retention, now: now, alertManager: alerts, notifier: notifier)
-        let admin = AdminServer(address: configuration.admin, reporter: reporter, onBound: onAdminBound, logger: logger)
+        let rollups = RollupService(store: store, keep: configuration.retention.rollups, now: now, logger: logger)
+        let alertLogger = logger
+        let decisions = DecisionEngine(
+            settings: DecisionSettings(configuration: configuration), store: store, rollups: rollups, logger: logger,
+            onSeries: { series, instant in
+                do {
+                    _ = try await alerts.evaluate(series: series, now: instant)
+                } catch {
+                    alertLogger.warning("alert evaluation failed", metadata: ["error": "\(error)"])
+                }
+            })
+        let evaluation = EvaluationService(engine: decisions, interval: configuration.evaluationInterval, now: now)
+        let admin = AdminServer(
+            address: configuration.admin, reporter: reporter, decisions: decisions, onBound: onAdminBound,
+            logger: logger)
         return HubRuntime(
             configuration: configuration, hubID: hubID, store: store, committer: committer, receiver: receiver,
-            retention: retention, reporter: reporter, admin: admin, alerts: alerts, notifier: notifier)
+            retention: retention, rollups: rollups, decisions: decisions, evaluation: evaluation, reporter: reporter,
+            admin: admin, alerts: alerts, notifier: notifier)
     }
 
     /// The services, in start order; they stop in reverse.
-    public var services: [any Service] { [committer, notifier, retention, admin, receiver] }
+    public var services: [any Service] { [committer, notifier, retention, rollups, evaluation, admin, receiver] }
 
     /// One `ServiceGroup` that stops gracefully on SIGTERM and SIGINT.
     public func serviceGroup(logger: Logger) -> ServiceGroup {

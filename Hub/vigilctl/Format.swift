@@ -1,3 +1,5 @@
+import Foundation
+
 /// Human-readable figures for tables.
 enum Format {
     /// `2d 3h`, `4m 5s`, `1.2s`: the two largest units.
@@ -14,5 +16,27 @@ enum Format {
             rest %= size
         }
         return parts.joined(separator: " ")
+    }
+}
+
+extension Format {
+    /// `12.3 %`, or `-` when absent.
+    static func percent(_ ratio: Double?) -> String {
+        guard let ratio, ratio.isFinite else { return "-" }
+        let value = ratio * 100
+        return value >= 10 || value == 0 ? "\(Int(value.rounded())) %" : "\((value * 10).rounded() / 10) %"
+    }
+
+    /// Up to four significant digits, or `-` when absent.
+    static func number(_ value: Double?) -> String {
+        guard let value, value.isFinite else { return "-" }
+        let magnitude = value.magnitude
+        let digits = magnitude >= 1000 ? 0 : magnitude >= 100 ? 1 : magnitude >= 10 ? 2 : 3
+        var text = String(format: "%.\(digits)f", value)
+        if text.contains(".") {
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+        }
+        return text
     }
 }

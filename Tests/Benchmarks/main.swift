@@ -35,6 +35,11 @@ do {
         try await PipelineBenchmark.statusLatency(
             binDirectory: binDirectory, packageRoot: packageRoot, events: 10_000_000)
     }
+    // Seeds 10 M events and takes minutes; alone: `vigil-bench --only decisions [--events N]`.
+    if only == nil || only == "decisions" {
+        try await DecisionBenchmark.run(
+            binDirectory: binDirectory, packageRoot: packageRoot, events: Int(value("--events") ?? "") ?? 10_000_000)
+    }
 } catch {
     FileHandle.standardError.write(Data("benchmark failed: \(error)\n".utf8))
     exit(1)

@@ -4,7 +4,8 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// The admin HTTP API (DESIGN §6) on Hummingbird: `GET /v1/status`, `/v1/agents`, `/v1/alerts`, `/metrics`.
+/// The admin HTTP API (DESIGN §6) on Hummingbird: `GET /v1/status`, `/v1/agents`, `/v1/alerts`, `/metrics`, and
+/// with a decision engine `/v1/versions` and `/v1/recommendations` (AdminServer+Decisions).
 /// Binds to the configured admin address, loopback by default. Read-only: nothing here changes
 /// what is stored.
 ///
@@ -17,6 +18,7 @@ public struct AdminServer: Service {
     public init(
         address: HostPort,
         reporter: HubReporter,
+        decisions: DecisionEngine? = nil,
         onBound: @escaping @Sendable (HostPort) async -> Void = { _ in },
         logger: Logger = Logger(label: "vigil.hub.admin")
     ) {
@@ -41,6 +43,7 @@ public struct AdminServer: Service {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
+        if let decisions { Self.addDecisionRoutes(to: router, engine: decisions, now: reporter.now) }
         application = Application(
             router: router,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "vigil-hub"),

@@ -80,6 +80,9 @@ enum HubSchema {
                     """
             )
         }
+        migrator.registerMigration("v2-minute-rollups") { db in
+            try RollupSchema.create(db)
+        }
         return migrator
     }
 }

@@ -1,0 +1,110 @@
+import VigilAnalytics
+
+// The breaker, ejection and autoscale halves of an evaluation. Breakers are fed the raw calls stored since
+// the last evaluation (time-ordered); ejection and autoscaling read the recent rollups.
+
+extension DecisionEngine {
+    /// Feeds new calls to the breakers and returns the open and half-open ones.
+    func evaluateBreakers(at instant: Instant) async throws(StoreError) -> [RecommendationsReport.Recommendation] {
+        let limit = settings.maxCallsPerEvaluation
+        var after: Int64
+        if let callWatermark {
+            after = callWatermark
+        } else {
+            after = max(0, try await rollupStore.lastEventRowid() - Int64(limit))
+        }
+        let since = instant.nanosecondsSinceEpoch - settings.breaker.window.totalNanoseconds
+        var calls: [CallRecord] = []
+        var read = 0
+        while read < limit {
+            let chunk = min(50_000, limit - read)
+            let batch = try await rollupStore.calls(afterRowid: after, sinceUnixNano: since, limit: chunk)
+            calls += batch.calls
+            read += batch.rowsRead
+            after = batch.lastRowid
+            if batch.rowsRead < chunk { break }
+        }
+        callWatermark = after
+        calls.sort { $0.timeUnixNano < $1.timeUnixNano }
+        for call in calls {
+            let at = Instant(nanosecondsSinceEpoch: call.timeUnixNano)
+            let outcome = CallOutcome(succeeded: !call.failed, duration: .nanoseconds(Int64(call.durationMs * 1e6)))
+            for key in [
+                BreakerKey(service: call.service, version: call.version, host: nil),
+                BreakerKey(service: call.service, version: nil, host: call.host),
+            ] {
+                var breaker = breakers[key] ?? CircuitBreaker(configuration: settings.breaker, start: at)
+                breaker.record(outcome, at: at)
+                breakers[key] = breaker
+                lastCallAt[key] = max(lastCallAt[key] ?? at, at)
+            }
+        }
+        var out: [RecommendationsReport.Recommendation] = []
+        let forgetBefore = instant - .seconds(3600)
+        for key in breakers.keys.sorted(by: {
+            ($0.service, $0.version ?? "", $0.host ?? "") < ($1.service, $1.version ?? "", $1.host ?? "")
+        }) {
+            guard var breaker = breakers[key] else { continue }
+            let decision = breaker.evaluate(at: instant)
+            breakers[key] = breaker
+            if decision.state == .closed, (lastCallAt[key] ?? instant) < forgetBefore {
+                // A breaker that is closed and saw no call for an hour is forgotten: memory stays bounded.
+                breakers[key] = nil
+                lastCallAt[key] = nil
+                continue
+            }
+            guard decision.state != .closed else { continue }
+            out.append(
+                .init(
+                    kind: "breaker", service: key.service, version: key.version, host: key.host,
+                    action: decision.state == .open ? "OPEN" : "HALF_OPEN", reason: decision.reason,
+                    since: Self.rfc3339(decision.since)))
+        }
+        return out
+    }
+
+    /// Hosts of `service` whose success rate is an outlier among their peers over the recent window.
+    func ejections(service: String, events: [EventRollupRow]) -> [RecommendationsReport.Recommendation] {
+        var perHost: [String: (calls: Int64, errors: Int64)] = [:]
+        for row in events where row.key.name != MinuteRollup.feedbackName {
+            perHost[row.key.host, default: (0, 0)].calls += row.cell.count
+            perHost[row.key.host, default: (0, 0)].errors += row.cell.errors
+        }
+        let hosts = perHost.map {
+            HostCallCounts(host: $0.key, calls: Int($0.value.calls), successes: Int($0.value.calls - $0.value.errors))
+        }
+        let report = settings.ejection.detect(hosts)
+        return report.ejections.map { ejection in
+            .init(kind: "ejection", service: service, host: ejection.host, action: "EJECT", reason: ejection.reason)
+        }
+    }
+
+    /// The replica recommendation of `service` from its hosts' recent CPU and queue depth.
+    func autoscale(
+        service: String, events: [EventRollupRow], samples: [SampleRollupRow], at instant: Instant
+    ) -> RecommendationsReport.Recommendation {
+        var hosts = Set(events.map(\.key.host))
+        var cpu: [String: SampleCell] = [:]
+        var queue: [String: SampleCell] = [:]
+        for row in samples {
+            hosts.insert(row.key.host)
+            if row.key.metric == "cpu.utilization" { cpu[row.key.host, default: SampleCell()].merge(row.cell) }
+            if row.key.metric == "queue.depth" { queue[row.key.host, default: SampleCell()].merge(row.cell) }
+        }
+        let cpuMeans = cpu.values.compactMap(\.average)
+        let queueMeans = queue.values.compactMap(\.average)
+        let input = AutoscaleInput(
+            currentReplicas: hosts.count,
+            meanCPUUtilization: cpuMeans.isEmpty ? nil : cpuMeans.reduce(0, +) / Double(cpuMeans.count),
+            totalQueueDepth: queueMeans.isEmpty ? nil : queueMeans.reduce(0, +))
+        var autoscaler = autoscalers[service] ?? Autoscaler(configuration: settings.autoscale)
+        let recommendation = autoscaler.recommend(input, at: instant)
+        autoscalers[service] = autoscaler
+        let action =
+            recommendation.change > 0 ? "SCALE_UP" : recommendation.change < 0 ? "SCALE_DOWN" : "KEEP"
+        return .init(
+            kind: "autoscale", service: service, action: action,
+            reason: "\(hosts.count) hosts reporting; \(recommendation.reason)",
+            currentReplicas: recommendation.currentReplicas, desiredReplicas: recommendation.desiredReplicas)
+    }
+}

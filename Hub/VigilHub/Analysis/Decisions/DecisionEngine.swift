@@ -1,0 +1,167 @@
+import Foundation
+import Logging
+import VigilAnalytics
+
+// DecisionEngine: the I/O shell around VigilAnalytics' judge, breakers, outlier detector and autoscaler
+// (DESIGN §5, issue #5 parts 8–10). It reads rollups (and, for the breakers, the newest raw events by
+// insertion order), feeds the pure algorithms with an instant passed in, and keeps their state between
+// evaluations.
+//
+// Invariants:
+// - One evaluation at a time: a call that arrives while one runs returns the last report unchanged.
+// - Breakers see every stored event once, in time order within an evaluation, read after a rowid watermark
+//   kept in memory; at the first evaluation they start from the newest `maxCallsPerEvaluation` events, so
+//   a restart never replays history. Events older than the breaker window when read are not fed.
+// - Autoscaler history (the scale-down window) and breaker states live in memory; a restart starts them
+//   afresh (closed breakers, empty history).
+// - Nothing here reads the clock: `evaluate(at:)` and `versions(…, at:)` take the instant.
+
+/// Evaluates versions, breakers, ejections and autoscaling, and produces the series for alerting.
+public actor DecisionEngine {
+    struct BreakerKey: Hashable {
+        var service: String
+        var version: String?
+        var host: String?
+    }
+
+    /// The thresholds.
+    public let settings: DecisionSettings
+    let rollupStore: any RollupStore
+    let eventStore: any EventStore
+    let rollups: RollupService?
+    let logger: Logger
+    /// Called with every evaluation's series.
+    let onSeries: @Sendable ([SeriesValue], Instant) async -> Void
+
+    var breakers: [BreakerKey: CircuitBreaker] = [:]
+    var lastCallAt: [BreakerKey: Instant] = [:]
+    var autoscalers: [String: Autoscaler] = [:]
+    var callWatermark: Int64?
+    var running = false
+    var last = RecommendationsReport(evaluatedAt: nil, evaluations: 0, evaluationSeconds: nil, recommendations: [])
+    var lastSeries: [SeriesValue] = []
+
+    /// Creates an engine over `store`; `rollups`, when given, is caught up before each evaluation.
+    public init(
+        settings: DecisionSettings, store: some RollupStore & EventStore, rollups: RollupService?,
+        logger: Logger = Logger(label: "vigil.hub.decisions"),
+        onSeries: @escaping @Sendable ([SeriesValue], Instant) async -> Void = { _, _ in }
+    ) {
+        self.settings = settings
+        self.rollupStore = store
+        self.eventStore = store
+        self.rollups = rollups
+        self.logger = logger
+        self.onSeries = onSeries
+    }
+
+    /// The last evaluation's recommendations.
+    public var recommendations: RecommendationsReport { last }
+
+    /// The last evaluation's series.
+    public var series: [SeriesValue] { lastSeries }
+
+    /// The versions of `service` over `window` ending at `instant`; `nil` when the service has no rollups in
+    /// the window.
+    public func versions(
+        service: String, window: Duration? = nil, at instant: Instant
+    ) async throws(StoreError) -> VersionsReport? {
+        let window = window ?? settings.judgeWindow
+        let minutes = Self.minutes(window, endingAt: instant)
+        let events = try await rollupStore.eventRollups(service: service, minutes: minutes)
+        let samples = try await rollupStore.sampleRollups(service: service, minutes: minutes)
+        if events.isEmpty && samples.isEmpty { return nil }
+        let day: Int64 = 24 * 60
+        let now = MinuteRollup.minute(of: instant.nanosecondsSinceEpoch) + 1
+        let categories = try await rollupStore.errorCategories(
+            service: service, recent: (now - day)..<now, previous: (now - 2 * day)..<(now - day))
+        return analyzer.analyze(
+            .init(
+                service: service, events: events, samples: samples, errorCategories: categories, minutes: minutes,
+                window: window, generatedAt: Self.rfc3339(instant))
+        ).report
+    }
+
+    var analyzer: VersionAnalyzer {
+        VersionAnalyzer(judge: CanaryJudge(configuration: settings.judge), pinnedBaseline: settings.pinnedBaseline)
+    }
+
+    /// Runs one evaluation at `instant`: catches the rollups up, judges every service's versions, feeds and
+    /// evaluates the breakers, detects outlier hosts, recommends replicas, and hands the series to
+    /// `onSeries`. Store failures are logged and leave the previous report in place.
+    @discardableResult
+    public func evaluate(at instant: Instant) async -> RecommendationsReport {
+        guard !running else { return last }
+        running = true
+        defer { running = false }
+        let started = ContinuousClock.now
+        do {
+            if let rollups { await rollups.catchUp() }
+            var recommendations: [RecommendationsReport.Recommendation] = []
+            var series: [SeriesValue] = []
+            let longest = max(settings.judgeWindow, settings.recentWindow)
+            let judgeMinutes = Self.minutes(settings.judgeWindow, endingAt: instant)
+            let recentMinutes = Self.minutes(settings.recentWindow, endingAt: instant)
+            let recentSeconds =
+                Double(instant.nanosecondsSinceEpoch - recentMinutes.lowerBound * MinuteRollup.minuteNanos) / 1e9
+            let services = try await rollupStore.rolledUpServices(minutes: Self.minutes(longest, endingAt: instant))
+            for service in services {
+                let events = try await rollupStore.eventRollups(
+                    service: service,
+                    minutes: min(
+                        judgeMinutes.lowerBound, recentMinutes.lowerBound)...judgeMinutes
+                        .upperBound)
+                let samples = try await rollupStore.sampleRollups(
+                    service: service,
+                    minutes: min(
+                        judgeMinutes.lowerBound, recentMinutes.lowerBound)...judgeMinutes
+                        .upperBound)
+                let (report, verdicts) = analyzer.analyze(
+                    .init(
+                        service: service, events: events.filter { judgeMinutes.contains($0.key.minute) },
+                        samples: samples.filter { judgeMinutes.contains($0.key.minute) }, errorCategories: [],
+                        minutes: judgeMinutes, window: settings.judgeWindow, generatedAt: Self.rfc3339(instant)))
+                for version in report.versions {
+                    guard let verdict = verdicts[version.version], let baseline = report.baseline else { continue }
+                    recommendations.append(
+                        .init(
+                            kind: "canary", service: service, version: version.version,
+                            action: verdict.decision.rawValue,
+                            reason: "against baseline \(baseline): \(verdict.reason)",
+                            score: verdict.score.flatMap { $0.isFinite ? $0 : nil }))
+                }
+                let recentEvents = events.filter { recentMinutes.contains($0.key.minute) }
+                let recentSamples = samples.filter { recentMinutes.contains($0.key.minute) }
+                recommendations += ejections(service: service, events: recentEvents)
+                recommendations.append(
+                    autoscale(service: service, events: recentEvents, samples: recentSamples, at: instant))
+                series += SeriesBuilder.service(
+                    service, events: recentEvents, samples: recentSamples, seconds: recentSeconds, report: report)
+            }
+            recommendations += try await evaluateBreakers(at: instant)
+            series += SeriesBuilder.agents(try await eventStore.agents(), nowUnixNano: instant.nanosecondsSinceEpoch)
+            let elapsed = ContinuousClock.now - started
+            last = RecommendationsReport(
+                evaluatedAt: Self.rfc3339(instant), evaluations: last.evaluations + 1,
+                evaluationSeconds: Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds),
+                recommendations: recommendations)
+            lastSeries = series
+            // ALERTS: the alert rules take the computed series here. The lead connects AlertManager through
+            // `onSeries` (HubRuntime builds the engine); until then the hook does nothing.
+            await onSeries(series, instant)
+        } catch {
+            logger.warning("evaluation failed; keeping the previous report", metadata: ["error": "\(error)"])
+        }
+        return last
+    }
+
+    static func minutes(_ window: Duration, endingAt instant: Instant) -> ClosedRange<Int64> {
+        let end = MinuteRollup.minute(of: instant.nanosecondsSinceEpoch)
+        let start = MinuteRollup.minute(of: instant.nanosecondsSinceEpoch - window.totalNanoseconds)
+        return min(start, end)...end
+    }
+
+    static func rfc3339(_ instant: Instant) -> String {
+        Date(timeIntervalSince1970: Double(instant.nanosecondsSinceEpoch) / 1e9).formatted(.iso8601)
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import GRDB
+import Testing
+import VigilAnalytics
+import VigilHub
+import VigilProtocol
+
+/// The rollup job on a real SQLite store: minute cells, late events, watermark resume, samples, NPS,
+/// retention.
+@Suite("Minute rollups")
+struct RollupTests {
+    static let minute: Int64 = Traffic.currentMinute - 10
+
+    static func event(
+        _ n: Int, minute: Int64 = RollupTests.minute, second: Int64 = 0, version: String = "1.0.0",
+        name: String = "request", failed: Bool = false, category: String = "", durationMs: Double = 10,
+        attributes: [String: String] = [:]
+    ) -> Vigil_V1_Record {
+        var event = Vigil_V1_Event()
+        event.eventID = Traffic.eventID(host: 0, n: n, salt: "rollup")
+        event.timeUnixNano = minute * 60_000_000_000 + second * 1_000_000_000 + Int64(n % 1000)
+        event.service = "checkout"
+        event.version = version
+        event.name = name
+        event.outcome = failed ? .error : .ok
+        event.errorCategory = category
+        event.durationMs = durationMs
+        event.attributes = attributes
+        return Vigil_V1_Record.with { $0.event = event }
+    }
+
+    static func rows(_ store: SQLiteEventStore) async throws -> [EventRollupRow] {
+        try await store.eventRollups(service: "checkout", minutes: (minute - 100)...(minute + 100))
+    }
+
+    @Test("events roll up per (service, version, host, name, minute) with counts, errors and a duration sketch")
+    func eventCells() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteEventStore.open(path: directory.file("hub.db"))
+        var records: [Vigil_V1_Record] = []
+        for i in 0..<100 {
+            records.append(
+                Self.event(
+                    i, second: Int64(i % 60), failed: i % 10 == 0, category: i % 20 == 0 ? "timeout" : "db",
+                    durationMs: Double(i + 1)))
+        }
+        records.append(Self.event(500, minute: Self.minute + 1, durationMs: 7))
+        records.append(Self.event(501, version: "2.0.0", durationMs: 9))
+        try await Traffic.commit(records, as: "h01", labels: [:], to: store)
+        let progress = try await store.rollUp(limit: 1000)
+        #expect(progress.events == 102)
+        let rows = try await Self.rows(store)
+        #expect(rows.count == 3)
+        let main = try #require(rows.first { $0.key.minute == Self.minute && $0.key.version == "1.0.0" })
+        #expect(main.key.host == "h01" && main.key.name == "request")
+        #expect(main.cell.count == 100 && main.cell.errors == 10)
+        #expect(main.cell.durationSum == 5050)
+        let p50 = try #require(main.cell.sketch.quantile(0.5))
+        #expect(abs(p50 - 50) <= 0.5)
+        let categories = try await store.errorCategories(
+            service: "checkout", recent: (Self.minute - 5)..<(Self.minute + 5),
+            previous: (Self.minute - 10)..<(Self.minute - 5))
+        #expect(categories.map(\.category) == ["db", "timeout"])
+        #expect(categories.map(\.recent) == [5, 5])
+        #expect(try await store.rollupWatermarks().events == 102)
+    }
+
+    @Test("a late event merges into its minute's existing row, exactly as if it had come in order")
+    func lateEventsMerge() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteEventStore.open(path: directory.file("hub.db"))
+        let early = (0..<50).map { Self.event($0, durationMs: Double($0) * 3 + 1) }
+        let late = (50..<80).map { Self.event($0, failed: true, category: "late", durationMs: Double($0) * 3 + 1) }
+        try await Traffic.commit(early + [Self.event(900, minute: Self.minute + 2)], as: "h01", labels: [:], to: store)
+        _ = try await store.rollUp(limit: 1000)
+        // The late events (same host, same minute) arrive after a newer minute was already rolled up.
+        try await Traffic.commit(late, as: "h01", labels: [:], to: store, stream: 2)
+        _ = try await store.rollUp(limit: 1000)
+        let rows = try await Self.rows(store).filter { $0.key.minute == Self.minute }
+        #expect(rows.count == 1)
+        var expected = EventCell()
+        for record in early + late {
+            expected.add(
+                MinuteRollup.RawEvent(
+                    timeUnixNano: record.event.timeUnixNano, service: "checkout", version: "1.0.0", host: "h01",
+                    name: "request", failed: record.event.outcome == .error, durationMs: record.event.durationMs))
+        }
+        #expect(rows.first?.cell == expected)
+        #expect(rows.first?.cell.count == 80 && rows.first?.cell.errors == 30)
+        let categories = try await store.errorCategories(
+            service: "checkout", recent: Self.minute..<(Self.minute + 1), previous: 0..<1)
+        #expect(categories.map(\.recent) == [30])
+    }
+
+    @Test("chunks and late events give the same rollup as one pass over the same events")
+    func chunkingIsInvisible() async throws {
+        var rng = SplitMix64(seed: 5)
+        var records: [Vigil_V1_Record] = []
+        for i in 0..<600 {
+            let minute = Self.minute - Int64(rng.next() % 5)
+            records.append(
+                Self.event(
+                    i, minute: minute, second: Int64(rng.next() % 60), failed: rng.unit() < 0.2,
+                    durationMs: 1 + rng.unit() * 500))
+        }
+        let oneDirectory = TemporaryDirectory()
+        let one = try SQLiteEventStore.open(path: oneDirectory.file("hub.db"))
+        try await Traffic.commit(records, as: "h01", labels: [:], to: one)
+        _ = try await one.rollUp(limit: 10_000)
+        let chunkedDirectory = TemporaryDirectory()
+        let chunked = try SQLiteEventStore.open(path: chunkedDirectory.file("hub.db"))
+        for part in stride(from: 0, to: 600, by: 150) {
+            try await Traffic.commit(Array(records[part..<part + 150]), as: "h01-\(part)", labels: [:], to: chunked)
+            while try await chunked.rollUp(limit: 37).events > 0 {}
+        }
+        func byMinute(_ rows: [EventRollupRow]) -> [Int64: EventCell] {
+            rows.reduce(into: [:]) { $0[$1.key.minute, default: EventCell()].merge($1.cell) }
+        }
+        let a = byMinute(try await Self.rows(one))
+        let b = byMinute(try await Self.rows(chunked))
+        #expect(Set(a.keys) == Set(b.keys))
+        for (minute, cell) in a {
+            let other = try #require(b[minute])
+            #expect(cell.count == other.count && cell.errors == other.errors)
+            #expect(cell.sketch.positive == other.sketch.positive)
+            #expect(abs(cell.durationSum - other.durationSum) < 1e-6)
+        }
+    }
+
+    @Test("after a restart the job resumes from the stored watermark: nothing counted twice or skipped")
+    func resumesAfterRestart() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("hub.db")
+        do {
+            let store = try SQLiteEventStore.open(path: path)
+            try await Traffic.commit((0..<250).map { Self.event($0) }, as: "h01", labels: [:], to: store)
+            #expect(try await store.rollUp(limit: 100).events == 100)
+            #expect(try await store.rollupWatermarks().events == 100)
+        }
+        let reopened = try SQLiteEventStore.open(path: path)
+        let service = RollupService(store: reopened, keep: .seconds(86_400), chunkSize: 100, now: { 0 })
+        let progress = await service.catchUp()
+        #expect(progress.events == 150)
+        #expect(try await reopened.rollupWatermarks().events == 250)
+        let rows = try await Self.rows(reopened)
+        #expect(rows.reduce(0) { $0 + $1.cell.count } == 250)
+        #expect(await service.catchUp().events == 0)
+    }
+
+    @Test("samples roll up to count, min, mean and max per (agent, metric), attributed to the agent's service")
+    func samples() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteEventStore.open(path: directory.file("hub.db"))
+        var records = [0.2, 0.4, 0.9].enumerated().map { index, value in
+            var sample = Vigil_V1_Sample()
+            sample.timeUnixNano = Self.minute * 60_000_000_000 + Int64(index) * 1_000_000_000
+            sample.metric = "cpu.utilization"
+            sample.value = value
+            return Vigil_V1_Record.with { $0.sample = sample }
+        }
+        var labelled = Vigil_V1_Sample()
+        labelled.timeUnixNano = Self.minute * 60_000_000_000
+        labelled.metric = "queue.depth"
+        labelled.value = 12
+        labelled.labels = ["service": "other", "version": "9"]
+        records.append(Vigil_V1_Record.with { $0.sample = labelled })
+        try await Traffic.commit(records, as: "h04", labels: ["service": "checkout", "version": "1.2.0"], to: store)
+        _ = try await store.rollUp(limit: 100)
+        let rows = try await store.sampleRollups(service: "checkout", minutes: Self.minute...Self.minute)
+        #expect(rows.count == 1)
+        let cpu = try #require(rows.first)
+        #expect(cpu.key.host == "h04" && cpu.key.version == "1.2.0" && cpu.key.metric == "cpu.utilization")
+        #expect(cpu.cell.count == 3 && cpu.cell.min == 0.2 && cpu.cell.max == 0.9)
+        #expect(abs((cpu.cell.average ?? 0) - 0.5) < 1e-12)
+        let other = try await store.sampleRollups(service: "other", minutes: Self.minute...Self.minute)
+        #expect(other.map(\.key.version) == ["9"])
+    }
+
+    @Test("feedback scores give promoters (≥ 9), detractors (≤ 6) and an NPS per version")
+    func netPromoterScore() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteEventStore.open(path: directory.file("hub.db"))
+        let scores = ["10", "9", "9", "8", "7", "6", "3", "0", "11", "x"]
+        var records = scores.enumerated().map { index, score in
+            Self.event(index, name: "feedback", attributes: ["score": score])
+        }
+        records.append(Self.event(100, durationMs: 40))
+        try await Traffic.commit(records, as: "h01", labels: [:], to: store)
+        let engine = DecisionEngine(
+            settings: DecisionSettings(configuration: HubConfiguration(tls: .init(ca: "-", cert: "-", key: "-"))),
+            store: store, rollups: RollupService(store: store, keep: .seconds(86_400), now: { 0 }))
+        _ = try await store.rollUp(limit: 100)
+        let report = try #require(
+            try await engine.versions(
+                service: "checkout", at: Instant(nanosecondsSinceEpoch: (Self.minute + 1) * 60_000_000_000)))
+        let version = try #require(report.versions.first)
+        #expect(version.nps.responses == 8)
+        #expect(version.nps.promoters == 3 && version.nps.detractors == 3)
+        #expect(version.nps.score == 0)
+        #expect(version.events == 1)
+    }
+
+    @Test("retention deletes rollups older than the cutoff in batches and keeps the rest")
+    func retention() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteEventStore.open(path: directory.file("hub.db"))
+        let records = (0..<40).map { Self.event($0, minute: Self.minute - Int64($0), failed: true) }
+        try await Traffic.commit(records, as: "h01", labels: [:], to: store)
+        _ = try await store.rollUp(limit: 100)
+        let now = (Self.minute + 1) * 60_000_000_000
+        let service = RollupService(store: store, keep: .seconds(10 * 60), retentionBatch: 7, now: { now })
+        let deleted = await service.expire()
+        // The cutoff is minute − 9: the 30 minutes before it go, one event row and one error row each.
+        #expect(deleted == 60)
+        let left = try await Self.rows(store)
+        #expect(left.count == 10)
+        #expect(left.allSatisfy { $0.key.minute >= Self.minute - 9 })
+        #expect(await service.expire() == 0)
+    }
+}
