@@ -17,8 +17,8 @@ public final class Daemon: @unchecked Sendable {
     /// The log file.
     public let logPath: String
 
-    /// Starts `binary` (e.g. `vigil-agent`) with `arguments`.
-    public init(_ binary: String, _ arguments: [String], log: String) throws {
+    /// Starts `binary` (e.g. `vigil-agent`) with `arguments`; `environment` adds to the test's own.
+    public init(_ binary: String, _ arguments: [String], log: String, environment: [String: String] = [:]) throws {
         logPath = log
         if !FileManager.default.fileExists(atPath: log) {
             _ = FileManager.default.createFile(atPath: log, contents: nil)
@@ -29,6 +29,9 @@ public final class Daemon: @unchecked Sendable {
         process.arguments = arguments
         process.standardOutput = handle
         process.standardError = handle
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         try process.run()
     }
 
@@ -54,6 +57,29 @@ public final class Daemon: @unchecked Sendable {
             return nil
         }
         return process.terminationStatus
+    }
+
+    /// Resident memory now and its peak (`VmRSS`, `VmHWM` from `/proc/PID/status`), in bytes; nil once exited.
+    public var memory: (rss: Int, peak: Int)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        func field(_ name: String) -> Int? {
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return nil }
+            return line.split(separator: " ").compactMap { Int($0) }.first.map { $0 * 1024 }
+        }
+        guard let rss = field("VmRSS"), let peak = field("VmHWM") else { return nil }
+        return (rss, peak)
+    }
+
+    /// Sends `signal` without waiting.
+    public func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits up to `seconds` for the process to exit; returns its status (nil if it still runs).
+    public func waitForExit(within seconds: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        return process.isRunning ? nil : process.terminationStatus
     }
 
     /// The log so far.
