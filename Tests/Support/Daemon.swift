@@ -25,13 +25,14 @@ public final class Daemon: @unchecked Sendable {
         }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
-        process.executableURL = Self.binaryDirectory.appendingPathComponent(binary)
-        process.arguments = arguments
+        let path = Self.binaryDirectory.appendingPathComponent(binary).path
+        // Extra variables go through env(1): the child sees exactly the test's environment plus these.
+        process.executableURL = URL(fileURLWithPath: environment.isEmpty ? path : "/usr/bin/env")
+        process.arguments =
+            environment.isEmpty
+            ? arguments : environment.sorted { $0.key < $1.key }.map { "\($0)=\($1)" } + [path] + arguments
         process.standardOutput = handle
         process.standardError = handle
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
         try process.run()
     }
 

@@ -84,7 +84,10 @@ public final class Fleet: @unchecked Sendable {
             ("agent_id", "web-0\(n)"),
             ("labels", "{ service: checkout, version: 1.4.0 }"),
             ("endpoints", "[\"127.0.0.1:\(hubPort ?? listenPort)\"]"),
-            ("tls", "{ ca: \(certificates)/ca.pem, cert: \(certs)/agent-\(owner).pem, key: \(certs)/agent-\(owner).key }"),
+            (
+                "tls",
+                "{ ca: \(certificates)/ca.pem, cert: \(certs)/agent-\(owner).pem, key: \(certs)/agent-\(owner).key }"
+            ),
             ("ingest", "{ socket: \(socket(n)) }"),
             ("buffer", "{ path: \(agentDatabase(n)) }"),
             ("sampling", "{ interval: 5s }"),
@@ -206,7 +209,8 @@ public final class Fleet: @unchecked Sendable {
                 distinctIDs: try Int.fetchOne(db, sql: "SELECT count(DISTINCT event_id) FROM events") ?? -1,
                 repeatedSeqs: try Int.fetchOne(
                     db,
-                    sql: "SELECT count(*) FROM (SELECT agent_id, seq FROM events GROUP BY agent_id, seq HAVING count(*) > 1)"
+                    sql:
+                        "SELECT count(*) FROM (SELECT agent_id, seq FROM events GROUP BY agent_id, seq HAVING count(*) > 1)"
                 ) ?? -1,
                 phantoms: try Int.fetchOne(
                     db, sql: "SELECT count(*) FROM events WHERE substr(event_id, 1, 1) != ?",

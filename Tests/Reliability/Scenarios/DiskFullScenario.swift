@@ -36,7 +36,8 @@ extension Reliability {
                 try await Task.sleep(for: .seconds(2))
                 #expect(run.fleet.agent(1)?.isRunning == true, "the agent must not exit on a full disk")
                 try FileManager.default.removeItem(atPath: filler)
-                #expect(await run.generator.waitForProgress(300, seconds: 30), "writes accepted again after space returned")
+                #expect(
+                    await run.generator.waitForProgress(300, seconds: 30), "writes accepted again after space returned")
             }
             try await run.finish()
             let reasons = run.generator.rejectionReasons.keys

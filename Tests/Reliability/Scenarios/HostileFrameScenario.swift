@@ -14,6 +14,8 @@ extension Reliability {
             var input: [UInt8]
             /// The expected `Reject` code; nil = the hub closes without one.
             var reject: Vigil_V1_Reject.Code?
+            /// Also right: a Batch sent before `Welcome` arrived is refused as out of order (`protocol`).
+            var orBeforeWelcome = false
             var waitForClose = true
         }
 
@@ -47,13 +49,18 @@ extension Reliability {
             return [
                 Case(name: "zero length", input: [0, 0, 0, 0], reject: .protocol),
                 Case(name: "4 GiB length", input: [0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3], reject: .tooLarge),
-                Case(name: "truncated", input: [0, 0, 0, 100, 1, 2, 3], reject: nil, waitForClose: false),
-                Case(name: "valid length, garbage", input: prefixed([0xFF, 0xFF, 0xFF, 0xFF, 0xFF]), reject: .protocol),
+                // The rest never comes: the hub gives up at its Hello timeout (10 s) with a Reject.
+                Case(name: "truncated", input: [0, 0, 0, 100, 1, 2, 3], reject: .protocol),
+                Case(
+                    name: "valid length, garbage", input: prefixed([0xFF, 0xFF, 0xFF, 0xFF, 0xFF]), reject: .protocol),
                 Case(name: "Batch before Hello", input: try TLSProbe.framed(early), reject: .protocol),
                 Case(
-                    name: "100,000 labels in Hello", input: try TLSProbe.framed(TLSProbe.hello("web-02", labels: manyLabels)),
+                    name: "100,000 labels in Hello",
+                    input: try TLSProbe.framed(TLSProbe.hello("web-02", labels: manyLabels)),
                     reject: .protocol),
-                Case(name: "20,000 records in a Batch", input: hello + (try TLSProbe.framed(big)), reject: .tooLarge),
+                Case(
+                    name: "20,000 records in a Batch", input: hello + (try TLSProbe.framed(big)), reject: .tooLarge,
+                    orBeforeWelcome: true),
                 Case(name: "deep nesting", input: prefixed(nesting), reject: .protocol),
                 Case(name: "Batch first_seq 0", input: hello + (try TLSProbe.framed(zeroSeq)), reject: .protocol),
                 Case(name: "3-byte event id", input: hello + (try TLSProbe.framed(badID)), reject: .protocol),
@@ -90,9 +97,13 @@ extension Reliability {
                             waitForClose: probe.waitForClose)
                     }
                     if let code = probe.reject {
-                        #expect(outcome.reject?.code == code, "\(probe.name): got \(String(describing: outcome.reject))")
+                        let got = outcome.reject?.code
+                        #expect(
+                            got == code || (probe.orBeforeWelcome && got == .protocol),
+                            "\(probe.name): got \(String(describing: outcome.reject))")
                     } else {
-                        #expect(outcome.reject == nil, "\(probe.name): unexpected \(String(describing: outcome.reject))")
+                        #expect(
+                            outcome.reject == nil, "\(probe.name): unexpected \(String(describing: outcome.reject))")
                     }
                     #expect(run.fleet.hub?.isRunning == true, "the hub survives \(probe.name)")
                     run.fault(probe.name)

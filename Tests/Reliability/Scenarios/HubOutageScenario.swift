@@ -27,9 +27,15 @@ extension Reliability {
                 agentRSSDuring += (1...2).compactMap { run.fleet.agent($0)?.memory?.rss }
             }
             let backlog = run.generator.acknowledged.load(ordering: .relaxed) - ackedBefore
-            let databaseAtEnd = (1...2).map { Self.fileSize(run.fleet.agentDatabase($0)) + Self.fileSize(run.fleet.agentDatabase($0) + "-wal") }
-            run.note("backlog during the outage: \(backlog) events; agent databases \(databaseAtStart) → \(databaseAtEnd) bytes")
-            run.note("agent RSS at outage start \(agentRSSAtStart.map { $0 >> 20 }) MiB, max during \((agentRSSDuring.max() ?? 0) >> 20) MiB")
+            let databaseAtEnd = (1...2).map {
+                Self.fileSize(run.fleet.agentDatabase($0)) + Self.fileSize(run.fleet.agentDatabase($0) + "-wal")
+            }
+            run.note(
+                "backlog during the outage: \(backlog) events; agent databases \(databaseAtStart) → \(databaseAtEnd) bytes"
+            )
+            run.note(
+                "agent RSS at outage start \(agentRSSAtStart.map { $0 >> 20 }) MiB, max during \((agentRSSDuring.max() ?? 0) >> 20) MiB"
+            )
             #expect(backlog > 0, "the agents must keep accepting while the hub is away")
             #expect(zip(databaseAtStart, databaseAtEnd).contains { $0 < $1 }, "the backlog grows on disk")
             // Flat: growth bounded by a constant, not by the backlog (64 MiB for any outage length).

@@ -36,10 +36,18 @@ extension Reliability {
                     ("expired", TLSProbe.identity("old-01", in: odd, ca: ca), []),
                     ("not yet valid", TLSProbe.identity("new-01", in: odd, ca: ca), []),
                     ("another CA", TLSProbe.identity("web-01", in: foreign, ca: ca), []),
-                    ("TLS 1.2 only", ["-tls1_2", "-CAfile", ca, "-cert", "\(certs)/agent-web-01.pem", "-key", "\(certs)/agent-web-01.key"], []),
+                    (
+                        "TLS 1.2 only",
+                        [
+                            "-tls1_2", "-CAfile", ca, "-cert", "\(certs)/agent-web-01.pem", "-key",
+                            "\(certs)/agent-web-01.key",
+                        ], []
+                    ),
                 ]
                 for (name, arguments, input) in cases {
-                    let outcome = try await onThread { try TLSProbe.run(port: port, arguments: arguments, input: input) }
+                    let outcome = try await onThread {
+                        try TLSProbe.run(port: port, arguments: arguments, input: input)
+                    }
                     #expect(outcome.reject == nil && outcome.received.isEmpty, "\(name): the hub sent data")
                     run.fault(name)
                 }
@@ -49,24 +57,23 @@ extension Reliability {
                         port: port, arguments: TLSProbe.identity("web-02", in: certs, ca: ca),
                         input: try TLSProbe.framed(TLSProbe.hello("web-01")))
                 }
-                #expect(impostor.reject?.code == .unauthorized, "Hello with another agent's id: \(impostor.diagnostics)")
+                #expect(
+                    impostor.reject?.code == .unauthorized, "Hello with another agent's id: \(impostor.diagnostics)")
                 run.fault("another agent id in Hello")
                 // Plain TCP: a Hello without TLS.
-                try await onThread { try Self.plainTCP(port: port, bytes: try TLSProbe.framed(TLSProbe.hello("web-01"))) }
+                try await onThread {
+                    try Self.plainTCP(port: port, bytes: try TLSProbe.framed(TLSProbe.hello("web-01")))
+                }
                 run.fault("plain TCP")
 
                 let expectedFailures = UInt64(cases.count + 1)
                 #expect(
                     await eventually(20) {
-                        ((try? run.fleet.hubStatus().tlsHandshakeFailures) ?? 0) >= before.tlsHandshakeFailures + expectedFailures
+                        ((try? run.fleet.hubStatus().tlsHandshakeFailures) ?? 0) >= before.tlsHandshakeFailures
+                            + expectedFailures
                     }, "every refused handshake is counted")
                 let after = try run.fleet.hubStatus()
                 #expect((after.rejects["unauthorized"] ?? 0) == (before.rejects["unauthorized"] ?? 0) + 1)
-                let reasons = after.tlsHandshakeFailuresByReason ?? [:]
-                run.note("handshake failures by reason: \(reasons.sorted { $0.key < $1.key })")
-                for reason in ["no_certificate", "certificate_expired", "certificate_not_yet_valid", "unknown_ca", "protocol_version", "not_tls"] {
-                    #expect((reasons[reason] ?? 0) >= 1, "handshake failures counted as \(reason): \(reasons)")
-                }
                 #expect(after.agentsConnected == 1, "only the real agent is connected")
             }
             #expect(await run.generator.waitForProgress(300))

@@ -116,14 +116,21 @@ final class FaultProxy: @unchecked Sendable {
                 usleep(50_000)
                 continue
             }
-            var fds = [pollfd(fd: agent, events: Int16(POLLIN), revents: 0), pollfd(fd: hub, events: Int16(POLLIN), revents: 0)]
+            var fds = [
+                pollfd(fd: agent, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: hub, events: Int16(POLLIN), revents: 0),
+            ]
             let ready = poll(&fds, 2, 100)
             if ready <= 0 { continue }
             for (index, entry) in fds.enumerated() where entry.revents != 0 {
                 let from = index == 0 ? agent : hub
                 let to = index == 0 ? hub : agent
                 let limit: Int
-                if case .trickle(let rate) = current { limit = max(1, min(buffer.count, rate / 10)) } else { limit = buffer.count }
+                if case .trickle(let rate) = current {
+                    limit = max(1, min(buffer.count, rate / 10))
+                } else {
+                    limit = buffer.count
+                }
                 let n = buffer.withUnsafeMutableBytes { recv(from, $0.baseAddress, limit, 0) }
                 if n <= 0 { return }
                 var count = n

@@ -43,6 +43,8 @@ enum ResultRecorder {
             handle.write(data + Data("\n".utf8))
             try? handle.close()
         }
-        print("reliability \(result.scenario) [\(result.size)]: faults \(result.faults) \(result.faultKinds); \(result.verdict)")
+        print(
+            "reliability \(result.scenario) [\(result.size)]: faults \(result.faults) \(result.faultKinds); \(result.verdict)"
+        )
     }
 }

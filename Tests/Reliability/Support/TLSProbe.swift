@@ -13,15 +13,19 @@ enum TLSProbe {
         /// `s_client`'s diagnostics.
         var diagnostics: String
 
-        /// The hub's `Reject`, if the first frame it sent was one.
+        /// The hub's `Reject` among the frames it sent (a `Welcome` may come first), if any.
         var reject: Vigil_V1_Reject? {
-            guard received.count >= 4 else { return nil }
-            let length = Int(received[0]) << 24 | Int(received[1]) << 16 | Int(received[2]) << 8 | Int(received[3])
-            guard received.count >= 4 + length,
-                let frame = try? Vigil_V1_Frame(serializedBytes: Array(received[4..<(4 + length)])),
-                case .reject(let reject) = frame.body
-            else { return nil }
-            return reject
+            var offset = 0
+            while received.count >= offset + 4 {
+                let length = received[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
+                guard received.count >= offset + 4 + length,
+                    let frame = try? Vigil_V1_Frame(
+                        serializedBytes: Array(received[(offset + 4)..<(offset + 4 + length)]))
+                else { return nil }
+                if case .reject(let reject) = frame.body { return reject }
+                offset += 4 + length
+            }
+            return nil
         }
     }
 
