@@ -4,10 +4,15 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 SWIFT ?= swift
-APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
+APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libfaketime
 INTEROP_PEER := Tests/Interop/build/vigil-interop-peer
 BENCH_SCRATCH := .build-bench
 PROTO_SCRATCH := .build-proto
+FUZZ_SCRATCH := .build-fuzz
+FUZZ_TARGETS := frame hub-session json-ingest config
+# Seconds of fuzzing per target: a smoke run by default, at least 10 minutes per target in make soak.
+FUZZ_SECONDS ?= 60
+SOAK_RESULTS := .build/reliability/soak-results.jsonl
 
 .PHONY: help deps build test interop-peer bench proto format format-check demo soak fuzz clean
 
@@ -17,7 +22,8 @@ help:
 	@echo "make bench   print codec, agent and end-to-end figures (release build)"
 	@echo "make proto   regenerate Protocol/Generated/vigil.pb.swift from Protocol/vigil.proto"
 	@echo "make format  apply swift-format;  make format-check  fail on a formatting diff"
-	@echo "make soak    long fault-injection and soak runs (see Tests/Reliability)"
+	@echo "make soak    the full fault matrix, fuzzing and a 30-minute soak; writes Tests/Reliability/RESULTS.md"
+	@echo "make fuzz    libFuzzer on every decoder (FUZZ_SECONDS each, default 60); crashes land in .build-fuzz/crashes"
 
 # Installs the Debian packages the build and tests need, only when one is missing.
 deps:
@@ -66,8 +72,24 @@ demo: deps
 	$(SWIFT) build --product vigilctl
 	bash deploy/demo.sh .build/debug
 
-soak:
-	@echo "make soak: the fault-injection matrix is not built yet (issue 6)."; exit 1
+# libFuzzer + AddressSanitizer build of the fuzz driver in its own scratch path (the normal build keeps
+# vigil-fuzz as a plain replayer). New corpus entries go to .build-fuzz/corpus; crash inputs to
+# .build-fuzz/crashes — copy each into Tests/Fuzz/Regressions/TARGET once fixed, so make test replays it.
+fuzz: deps
+	$(SWIFT) build --scratch-path $(FUZZ_SCRATCH) --product vigil-fuzz \
+		-Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DVIGIL_FUZZ
+	bash Tests/Fuzz/run-fuzz.sh $(FUZZ_SCRATCH) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The full matrix (VIGIL_SOAK=1: 20+ faults per scenario, the 10-minute outage, the 30-minute soak), 10
+# minutes of fuzzing per target, then Tests/Reliability/RESULTS.md from the recorded figures.
+soak: build
+	rm -f $(SOAK_RESULTS) $(FUZZ_SCRATCH)/fuzz-results.jsonl
+	VIGIL_SOAK=1 VIGIL_RELIABILITY_RESULTS=$$PWD/$(SOAK_RESULTS) $(SWIFT) test --skip-build --filter ReliabilityTests \
+		2>&1 | tee .build/soak-output.txt | grep -vE '^(◇|↳) '; echo "scenarios exit $${PIPESTATUS[0]}" >> .build/soak-output.txt
+	-$(MAKE) fuzz FUZZ_SECONDS=600
+	python3 Tests/Reliability/make-report.py $(SOAK_RESULTS) $(FUZZ_SCRATCH)/fuzz-results.jsonl \
+		.build/soak-output.txt > Tests/Reliability/RESULTS.md
+	@echo "wrote Tests/Reliability/RESULTS.md"
 
 clean:
-	rm -rf .build $(BENCH_SCRATCH) Tests/Interop/build
+	rm -rf .build $(BENCH_SCRATCH) $(FUZZ_SCRATCH) Tests/Interop/build

@@ -115,7 +115,12 @@ let package = Package(
             swiftSettings: strict
         ),
         // Helpers shared by the test targets: certificates from deploy/certs.sh, temp dirs, socket clients.
-        .target(name: "VigilTestSupport", path: "Tests/Support", swiftSettings: strict),
+        .target(
+            name: "VigilTestSupport",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/Support",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "VigilAgentTests",
             dependencies: [
@@ -177,6 +182,37 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/EndToEndTests",
+            swiftSettings: strict
+        ),
+        // Issue 6: fault scenarios against the built daemons, judged by an oracle (Tests/Reliability/README.md).
+        .testTarget(
+            name: "ReliabilityTests",
+            dependencies: [
+                "VigilProtocol",
+                "VigilTestSupport",
+                "VigilFuzzTargets",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Tests/Reliability",
+            exclude: ["RESULTS.md", "README.md", "make-report.py"],
+            swiftSettings: strict
+        ),
+        // The decoders under fuzzing, one entry point each; `make fuzz` links them into libFuzzer drivers.
+        .target(
+            name: "VigilFuzzTargets",
+            dependencies: [
+                "VigilProtocol",
+                "VigilAgent",
+                "VigilHub",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/Fuzz/Targets",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "vigil-fuzz",
+            dependencies: ["VigilFuzzTargets"],
+            path: "Tests/Fuzz/Driver",
             swiftSettings: strict
         ),
         .executableTarget(

@@ -115,33 +115,3 @@ enum IngestFeed {
         try PipelineExactlyOnceTests.feed(agent: agent, count: count, socket: socket, progress: progress)
     }
 }
-
-extension Fleet {
-    struct HubStatus: Decodable {
-        var rejects: [String: UInt64]
-        var tlsHandshakeFailures: UInt64
-        var agentsConnected: Int
-
-        enum CodingKeys: String, CodingKey {
-            case rejects
-            case tlsHandshakeFailures = "tls_handshake_failures"
-            case agentsConnected = "agents_connected"
-        }
-    }
-
-    /// `vigilctl status --json`, run as the built binary.
-    func hubStatus() throws -> HubStatus {
-        let process = Process()
-        process.executableURL = Daemon.binaryDirectory.appendingPathComponent("vigilctl")
-        process.arguments = ["status", "--json"]
-        process.environment = ["VIGIL_HUB": "http://127.0.0.1:\(adminPort)"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("vigilctl status failed") }
-        return try JSONDecoder().decode(HubStatus.self, from: data)
-    }
-}

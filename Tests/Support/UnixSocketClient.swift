@@ -56,6 +56,24 @@ public final class UnixSocketClient: @unchecked Sendable {
         return received
     }
 
+    /// One `read` of whatever has arrived: empty at end of stream; throws on an error or the timeout.
+    public func readSome(maxBytes: Int = 65536) throws -> [UInt8] {
+        var chunk = [UInt8](repeating: 0, count: maxBytes)
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n >= 0 else { throw TestFailure("read: errno \(errno)") }
+        return Array(chunk[0..<n])
+    }
+
+    /// Writes without raising SIGPIPE when the peer is gone (the write fails instead).
+    public func sendNoSignal(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw TestFailure("send: errno \(errno)") }
+            offset += n
+        }
+    }
+
     /// Reads newline-terminated replies until `count` lines arrived.
     public func receiveLines(_ count: Int) throws -> [String] {
         let bytes = try receive { $0.filter { $0 == UInt8(ascii: "\n") }.count >= count }

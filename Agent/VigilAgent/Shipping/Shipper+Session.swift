@@ -48,7 +48,7 @@ extension Shipper {
                     message: "hub speaks protocol \(welcome.protocolVersion), this agent \(WireProtocol.version)")
             }
             _ = machine.withLock { $0.welcomed(resumeAfterSeq: welcome.resumeAfterSeq) }
-            let resumed = try await buffer.deleteThrough(welcome.resumeAfterSeq)
+            let resumed = try await buffer.resume(after: welcome.resumeAfterSeq)
             onWelcome()
             stats.update {
                 $0.connectedEndpoint = endpoint.description

@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
+extension Reliability {
+    /// Scenario 5: the agent's disk fills up (a size-limited tmpfs the test mounts; needs root, as CI and
+    /// the dev machines are). Writes must be refused to clients with a clear reason, the agent must keep
+    /// running and accept again once there is space, and nothing acknowledged before may be lost.
+    @Suite("Agent disk full", .serialized)
+    struct DiskFull {
+        @Test("a full disk refuses writes with a reason, keeps the agent up, and recovers when space returns")
+        func diskFull() async throws {
+            let mount = try makeTemporaryDirectory("diskfull-mnt")
+            try TestCertificates.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", mount])
+            defer {
+                try? TestCertificates.run(["umount", "-l", mount])
+                try? FileManager.default.removeItem(atPath: mount)
+            }
+            var options = LoadGenerator.Options()
+            options.retryRejected = true
+            let run = try ScenarioRun("disk-full", tag: 5, agents: 1, options: options) { fleet, n in
+                try fleet.configureAgent(n, settings: ["buffer": "{ path: \(mount)/agent.db }"])
+            }
+            defer { run.stop() }
+            run.startLoad()
+            for _ in 0..<Scale.pick(short: 2, soak: 20) {
+                #expect(await run.generator.waitForProgress(300))
+                let rejectedBefore = run.generator.rejectedCount.load(ordering: .relaxed)
+                let filler = "\(mount)/filler"
+                try Self.fill(filler)
+                run.fault("disk full")
+                let refused = await eventually(60) {
+                    run.generator.rejectedCount.load(ordering: .relaxed) > rejectedBefore
+                }
+                #expect(refused, "no write was refused on a full disk")
+                try await Task.sleep(for: .seconds(2))
+                #expect(run.fleet.agent(1)?.isRunning == true, "the agent must not exit on a full disk")
+                try FileManager.default.removeItem(atPath: filler)
+                #expect(
+                    await run.generator.waitForProgress(300, seconds: 30), "writes accepted again after space returned")
+            }
+            try await run.finish()
+            let reasons = run.generator.rejectionReasons.keys
+            #expect(!reasons.isEmpty)
+            #expect(
+                reasons.allSatisfy { $0.localizedCaseInsensitiveContains("full") || $0.contains("space") },
+                "each refusal must say the disk is full: \(Array(reasons))")
+        }
+
+        /// Writes zeros to `path` until the filesystem has no space left.
+        static func fill(_ path: String) throws {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            let chunk = Data(count: 256 * 1024)
+            while (try? handle.write(contentsOf: chunk)) != nil {}
+            let small = Data(count: 4096)
+            while (try? handle.write(contentsOf: small)) != nil {}
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import VigilProtocol
+import VigilTestSupport
+
+/// A raw TLS client against the hub (`openssl s_client`), for what no agent can be made to send:
+/// missing or foreign certificates, TLS 1.2, and arbitrary bytes after the handshake.
+enum TLSProbe {
+    struct Outcome {
+        /// `s_client`'s exit status.
+        var status: Int32
+        /// What the hub sent after the handshake.
+        var received: [UInt8]
+        /// `s_client`'s diagnostics.
+        var diagnostics: String
+
+        /// The hub's `Reject` among the frames it sent (a `Welcome` may come first), if any.
+        var reject: Vigil_V1_Reject? {
+            var offset = 0
+            while received.count >= offset + 4 {
+                let length = received[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
+                guard received.count >= offset + 4 + length,
+                    let frame = try? Vigil_V1_Frame(
+                        serializedBytes: Array(received[(offset + 4)..<(offset + 4 + length)]))
+                else { return nil }
+                if case .reject(let reject) = frame.body { return reject }
+                offset += 4 + length
+            }
+            return nil
+        }
+    }
+
+    /// Connects to 127.0.0.1:`port` with `arguments`, writes `input` after the handshake, and (with
+    /// `waitForClose`) reads until the hub closes; 20 s at most.
+    static func run(port: Int, arguments: [String], input: [UInt8] = [], waitForClose: Bool = true) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments =
+            ["timeout", "20", "openssl", "s_client", "-quiet", "-connect", "127.0.0.1:\(port)"]
+            + (waitForClose ? ["-ign_eof"] : []) + arguments
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        let writer = Thread {
+            stdin.fileHandleForWriting.write(Data(input))
+            try? stdin.fileHandleForWriting.close()
+        }
+        writer.start()
+        let errors = Handoff()
+        let reader = Thread { errors.set(stderr.fileHandleForReading.readDataToEndOfFile()) }
+        reader.start()
+        let received = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(
+            status: process.terminationStatus, received: Array(received),
+            diagnostics: String(decoding: errors.wait(), as: UTF8.self))
+    }
+
+    /// Certificate arguments for agent `id` in `directory`, trusting `ca`.
+    static func identity(_ id: String, in directory: String, ca: String) -> [String] {
+        ["-tls1_3", "-CAfile", ca, "-cert", "\(directory)/agent-\(id).pem", "-key", "\(directory)/agent-\(id).key"]
+    }
+
+    /// A length-prefixed frame.
+    static func framed(_ frame: Vigil_V1_Frame) throws -> [UInt8] {
+        let bytes: [UInt8] = try frame.serializedBytes()
+        return withUnsafeBytes(of: UInt32(bytes.count).bigEndian, Array.init) + bytes
+    }
+
+    /// A valid `Hello` from `agentID`.
+    static func hello(_ agentID: String, labels: [String: String] = [:]) -> Vigil_V1_Frame {
+        var hello = Vigil_V1_Hello()
+        hello.protocolVersion = 1
+        hello.agentID = agentID
+        hello.streamID = Data((0..<16).map { _ in UInt8.random(in: 0...255) })
+        hello.hostname = "probe"
+        hello.labels = labels
+        var frame = Vigil_V1_Frame()
+        frame.hello = hello
+        return frame
+    }
+}

@@ -1,0 +1,254 @@
+import Foundation
+import GRDB
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A hub and agents run from the built binaries in one temp directory, on fixed free loopback ports
+/// (so a restarted hub comes back where the agents expect it). Used by EndToEndTests and the
+/// reliability scenarios; every process's resident memory is sampled on request and its peak kept
+/// across restarts.
+public final class Fleet: @unchecked Sendable {
+    /// The temp directory holding configs, databases, sockets and logs.
+    public let directory: String
+    /// The directory of the test certificates.
+    public let certificates: String
+    /// The hub's agent port.
+    public let listenPort: Int
+    /// The hub's admin (HTTP) port.
+    public let adminPort: Int
+    private let state = Mutex(State())
+
+    struct State {
+        var hub: Daemon?
+        var agents: [Int: Daemon] = [:]
+        var memory: [String: MemoryFigures] = [:]
+    }
+
+    /// Peak and last resident memory of one daemon (over all its restarts), in bytes.
+    public struct MemoryFigures: Sendable, Hashable, Codable {
+        /// The highest resident set seen (the kernel's `VmHWM` of each process, the maximum over restarts).
+        public var peak = 0
+        /// The resident set at the last sample.
+        public var last = 0
+        /// Samples taken.
+        public var samples = 0
+    }
+
+    /// Creates the directory and the hub's config; `hubSettings` are extra top-level YAML lines.
+    public init(name: String, hubSettings: String = "", listenPort: Int? = nil) throws {
+        certificates = try TestCertificates.directory()
+        directory = try makeTemporaryDirectory("fleet-\(name)")
+        let port = try listenPort ?? Self.freePort()
+        self.listenPort = port
+        adminPort = try Self.freePort()
+        try """
+        listen: "127.0.0.1:\(port)"
+        admin: "127.0.0.1:\(adminPort)"
+        tls: { ca: \(certificates)/ca.pem, cert: \(certificates)/hub.pem, key: \(certificates)/hub.key }
+        store: { kind: sqlite, path: \(directory)/hub.db }
+        \(hubSettings)
+        """.write(toFile: "\(directory)/hub.yaml", atomically: true, encoding: .utf8)
+    }
+
+    /// The ingest socket of agent `n`.
+    public func socket(_ n: Int) -> String { "\(directory)/agent-\(n).sock" }
+    /// The buffer database of agent `n`.
+    public func agentDatabase(_ n: Int) -> String { "\(directory)/agent-\(n).db" }
+    /// The hub process, if started.
+    public var hub: Daemon? { state.withLock { $0.hub } }
+    /// Agent `n`'s process, if started.
+    public func agent(_ n: Int) -> Daemon? { state.withLock { $0.agents[n] } }
+
+    /// Starts the hub and waits until it listens.
+    public func startHub() throws {
+        try? FileManager.default.removeItem(atPath: "\(directory)/hub.ports")
+        let hub = try Daemon(
+            "vigil-hub", ["serve", "--config", "\(directory)/hub.yaml", "--ports-file", "\(directory)/hub.ports"],
+            log: "\(directory)/hub.log")
+        state.withLock { $0.hub = hub }
+        guard Daemon.waitForFile("\(directory)/hub.ports") else { throw TestFailure("hub did not start: \(hub.log)") }
+    }
+
+    /// Writes agent `n`'s config (once): agent `web-0n`, by default with its own certificate from the
+    /// test CA and the hub's port; `settings` replaces top-level sections (key → YAML flow value).
+    public func configureAgent(
+        _ n: Int, certificateOf certificateAgent: String? = nil, certificateDirectory: String? = nil,
+        hubPort: Int? = nil, settings: [String: String] = [:]
+    ) throws {
+        let certs = certificateDirectory ?? certificates
+        let owner = certificateAgent ?? "web-0\(n)"
+        var sections: [(String, String)] = [
+            ("agent_id", "web-0\(n)"),
+            ("labels", "{ service: checkout, version: 1.4.0 }"),
+            ("endpoints", "[\"127.0.0.1:\(hubPort ?? listenPort)\"]"),
+            (
+                "tls",
+                "{ ca: \(certificates)/ca.pem, cert: \(certs)/agent-\(owner).pem, key: \(certs)/agent-\(owner).key }"
+            ),
+            ("ingest", "{ socket: \(socket(n)) }"),
+            ("buffer", "{ path: \(agentDatabase(n)) }"),
+            ("sampling", "{ interval: 5s }"),
+            ("shipping", "{ backoff_base: 20ms, backoff_cap: 500ms }"),
+        ]
+        for (key, value) in settings {
+            if let index = sections.firstIndex(where: { $0.0 == key }) {
+                sections[index].1 = value
+            } else {
+                sections.append((key, value))
+            }
+        }
+        let text = sections.map { "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
+        try text.write(toFile: "\(directory)/agent-\(n).yaml", atomically: true, encoding: .utf8)
+    }
+
+    /// Starts agent `n` (writing its default config first if there is none) and waits for its socket.
+    public func startAgent(
+        _ n: Int, certificateOf certificateAgent: String? = nil, certificateDirectory: String? = nil,
+        environment: [String: String] = [:]
+    ) throws {
+        let config = "\(directory)/agent-\(n).yaml"
+        if !FileManager.default.fileExists(atPath: config) {
+            try configureAgent(n, certificateOf: certificateAgent, certificateDirectory: certificateDirectory)
+        }
+        try? FileManager.default.removeItem(atPath: socket(n))
+        let agent = try Daemon(
+            "vigil-agent", ["run", "--config", config], log: "\(directory)/agent-\(n).log", environment: environment)
+        state.withLock { $0.agents[n] = agent }
+        guard Daemon.waitForFile(socket(n)) else { throw TestFailure("agent \(n) did not start: \(agent.log)") }
+    }
+
+    /// `kill -9` of agent `n`, then a restart on the same database.
+    public func restartAgent(_ n: Int, environment: [String: String] = [:]) throws {
+        sampleMemory()
+        agent(n)?.kill9()
+        usleep(200_000)
+        try startAgent(n, environment: environment)
+    }
+
+    /// `kill -9` of the hub, then a restart on the same database.
+    public func restartHub() throws {
+        sampleMemory()
+        hub?.kill9()
+        usleep(500_000)
+        try startHub()
+    }
+
+    /// Stops everything (SIGTERM) and removes the directory unless `VIGIL_KEEP_TEST_DIRS` is set.
+    public func stop() {
+        let (hub, agents) = state.withLock { ($0.hub, Array($0.agents.values)) }
+        for agent in agents { agent.terminate() }
+        hub?.terminate()
+        if ProcessInfo.processInfo.environment["VIGIL_KEEP_TEST_DIRS"] == nil {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    /// Samples the resident memory of every running daemon.
+    public func sampleMemory() {
+        state.withLock { s in
+            var running: [(String, Daemon)] = s.agents.map { ("agent-\($0.key)", $0.value) }
+            if let hub = s.hub { running.append(("hub", hub)) }
+            for (name, daemon) in running {
+                guard let figures = daemon.memory else { continue }
+                var entry = s.memory[name, default: MemoryFigures()]
+                entry.peak = max(entry.peak, figures.peak)
+                entry.last = figures.rss
+                entry.samples += 1
+                s.memory[name] = entry
+            }
+        }
+    }
+
+    /// Memory figures by daemon name (`hub`, `agent-1`, …).
+    public var memory: [String: MemoryFigures] { state.withLock { $0.memory } }
+
+    private func open() throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        return try DatabaseQueue(path: "\(directory)/hub.db", configuration: configuration)
+    }
+
+    /// Events in the hub's store.
+    public func hubEventCount() throws -> Int {
+        try open().read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0 }
+    }
+
+    /// How often each event id is stored in the hub.
+    public func hubStoredEventIDs() throws -> [Data: Int] {
+        try open().read { db in
+            var stored: [Data: Int] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT event_id, count(*) FROM events GROUP BY event_id")
+            while let row = try rows.next() { stored[row[0]] = row[1] }
+            return stored
+        }
+    }
+
+    /// Store-level consistency figures.
+    public struct Check: Sendable {
+        /// Events stored.
+        public var events: Int
+        /// Distinct event ids stored.
+        public var distinctIDs: Int
+        /// `(agent, seq)` pairs stored more than once.
+        public var repeatedSeqs: Int
+        /// Events whose id does not start with `phantomPrefix`.
+        public var phantoms: Int
+        /// Gaps the hub recorded.
+        public var gaps: Int
+    }
+
+    /// Reads the consistency figures; events whose id does not begin with `prefix` count as phantoms.
+    public func hubCheck(prefix: UInt8 = 0xE3) throws -> Check {
+        try open().read { db in
+            Check(
+                events: try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? -1,
+                distinctIDs: try Int.fetchOne(db, sql: "SELECT count(DISTINCT event_id) FROM events") ?? -1,
+                repeatedSeqs: try Int.fetchOne(
+                    db,
+                    sql:
+                        "SELECT count(*) FROM (SELECT agent_id, seq FROM events GROUP BY agent_id, seq HAVING count(*) > 1)"
+                ) ?? -1,
+                phantoms: try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM events WHERE substr(event_id, 1, 1) != ?",
+                    arguments: [Data([prefix])]) ?? -1,
+                gaps: try Int.fetchOne(db, sql: "SELECT coalesce(sum(gaps), 0) FROM streams") ?? -1
+            )
+        }
+    }
+
+    /// A free loopback TCP port.
+    public static func freePort() throws -> Int {
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(fd, pointer, length) == 0 else { return -1 }
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        guard bound == 0 else { throw TestFailure("no free port: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+extension Fleet {
+    /// Seconds between the oldest and the newest stored event time.
+    public func hubEventTimeSpanSeconds() throws -> Double {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: "\(directory)/hub.db", configuration: configuration)
+        return try queue.read { db in
+            let span = try Int64.fetchOne(db, sql: "SELECT max(time_unix_nano) - min(time_unix_nano) FROM events") ?? 0
+            return Double(span) / 1e9
+        }
+    }
+}
