@@ -197,6 +197,26 @@ struct SQLiteEventStoreTests {
         #expect(event.eventID == Records.id(1))
     }
 
+    @Test("attributes with quotes, backslashes, control characters and non-ASCII text read back unchanged")
+    func attributesRoundTrip() async throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteEventStore.open(path: dir.file("hub.db"))
+        _ = try await store.openStream(hello(), at: now)
+        let attributes = [
+            "plain": "/api/cart", "quote\"d": "say \"hi\"", "back\\slash": "C:\\tmp", "lines": "a\nb\r\tc",
+            "bell": "\u{07}\u{1F}", "ünï": "çødé ☃", "empty": "",
+        ]
+        var record = Records.event(1)
+        record.event.attributes = attributes
+        _ = try await store.commit([batch(first: 1, [record])], at: now)
+        let stored = try await store.records(matching: RecordQuery())
+        guard stored.count == 1, case .event(let event) = stored[0].body else {
+            Issue.record("expected one stored event, got \(stored.count) records")
+            return
+        }
+        #expect(event.attributes == attributes)
+    }
+
     @Test("retention deletes old events and samples in bounded transactions and keeps newer ones")
     func retention() async throws {
         let dir = TemporaryDirectory()
