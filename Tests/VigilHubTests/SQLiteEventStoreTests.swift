@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 import VigilHub
 import VigilProtocol
+import VigilTestSupport
 
 @Suite("SQLite event store")
 struct SQLiteEventStoreTests {
@@ -215,6 +216,24 @@ struct SQLiteEventStoreTests {
             return
         }
         #expect(event.attributes == attributes)
+    }
+
+    @Test("committed pages reach the main database file without the writer checkpointing")
+    func walIsCheckpointedBesideTheWriter() async throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("hub.db")
+        let store = try SQLiteEventStore.open(path: path)
+        _ = try await store.openStream(hello(), at: now)
+        func mainFileBytes() -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
+        }
+        let before = mainFileBytes()
+        // About 2 MB of pages: far below the writer's own automatic checkpoint (16,000 pages), so
+        // only the background checkpointer can move them into the main file.
+        _ = try await store.commit([batch(first: 1, Records.events(1...10_000))], at: now)
+        let grown = await eventually(10) { mainFileBytes() > before + 1_000_000 }
+        #expect(grown, "main file \(mainFileBytes()) bytes, was \(before)")
+        #expect(try await store.totals().events == 10_000)
     }
 
     @Test("retention deletes old events and samples in bounded transactions and keeps newer ones")
