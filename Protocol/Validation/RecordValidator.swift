@@ -86,9 +86,22 @@ public struct RecordValidator: Sendable {
                 message: "is \(bytes) bytes; the limit is \(limits.maxNameBytes)"
             )
         }
-        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if Self.containsControlCharacter(value) {
             throw ValidationError(code: .invalid, field: field, message: "contains control characters")
         }
+    }
+
+    /// Whether `value` holds a character of general category Cc (U+0000–U+001F, U+007F–U+009F), found
+    /// on the UTF-8 bytes: this runs for every name of every record, on the agent and the hub, and the
+    /// Unicode property lookup per scalar cost more than the rest of the validation.
+    static func containsControlCharacter(_ value: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in value.utf8 {
+            // 0xC2 only ever leads a two-byte sequence; 0xC2 0x80...0x9F encodes U+0080...U+009F.
+            if byte < 0x20 || byte == 0x7F || (previous == 0xC2 && byte <= 0x9F && byte >= 0x80) { return true }
+            previous = byte
+        }
+        return false
     }
 
     private func checkMap(_ map: [String: String], field: String, extra: Int = 0) throws(ValidationError) {

@@ -4,20 +4,27 @@ import NIOPosix
 import VigilAgent
 import VigilProtocol
 
-/// The `stream-client` mode: streams events to one agent socket for `seconds`, as fast as the agent
-/// acknowledges them, and prints how many were made durable. Events come from a pre-encoded template
-/// whose id and time bytes are patched in place, so the client costs little of the shared CPU.
+/// The `stream-client` mode: streams events to one agent socket for `seconds` and prints how many were
+/// made durable. Without `rate` it writes as fast as the agent acknowledges (200,000 events per
+/// connection); with `rate` it sends `rate / 10` events every 100 ms on schedule (catching up when an
+/// acknowledgement came late). Events come from a pre-encoded template whose id and time bytes are
+/// patched in place, so the client costs little of the shared CPU.
 enum StreamClientMode {
-    static func run(socket: String, seconds: Double, agent: Int) async throws {
+    static func run(socket: String, seconds: Double, agent: Int, rate: Int?) async throws {
         let template = try Template(agent: agent)
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        let start = ContinuousClock.now
+        let deadline = start + .milliseconds(Int(seconds * 1000))
+        let tick = Duration.milliseconds(100)
+        let count = rate.map { max(1, $0 / 10) } ?? 200_000
         var sent = 0
         var durable: UInt64 = 0
-        let start = ContinuousClock.now
+        var next = start
         while ContinuousClock.now < deadline {
-            // One connection per 200,000 events keeps each IngestClient call bounded.
+            if rate != nil {
+                if next > ContinuousClock.now { try await Task.sleep(until: next) }
+                next += tick
+            }
             var chunks: [ByteBuffer] = []
-            let count = 200_000
             var chunk = ByteBuffer()
             for i in 0..<count {
                 template.write(index: sent + i, into: &chunk)

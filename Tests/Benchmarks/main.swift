@@ -18,7 +18,7 @@ do {
     if arguments.count > 1, arguments[1] == "stream-client" {
         try await StreamClientMode.run(
             socket: value("--socket") ?? "", seconds: Double(value("--seconds") ?? "") ?? 60,
-            agent: Int(value("--agent") ?? "") ?? 1)
+            agent: Int(value("--agent") ?? "") ?? 1, rate: value("--rate").flatMap { Int($0) })
         exit(0)
     }
     let only = value("--only")
@@ -29,7 +29,9 @@ do {
     }
     if only == nil || only == "pipeline" {
         let seconds = Double(value("--seconds") ?? "") ?? 60
-        try await PipelineBenchmark.run(binDirectory: binDirectory, packageRoot: packageRoot, seconds: seconds)
+        try await PipelineBenchmark.run(
+            binDirectory: binDirectory, packageRoot: packageRoot, seconds: seconds,
+            rate: value("--rate").flatMap { Int($0) }, inFlight: value("--in-flight").flatMap { Int($0) } ?? 16)
     }
     if only == nil || only == "status" {
         try await PipelineBenchmark.statusLatency(

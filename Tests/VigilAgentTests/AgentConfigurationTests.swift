@@ -113,7 +113,7 @@ struct AgentConfigurationTests {
         #expect(config.sampling.listenPorts.isEmpty)
         #expect(config.shipping.maxBatchRecords == 1000)
         #expect(config.shipping.maxBatchBytes == 1_048_576)
-        #expect(config.shipping.maxInFlight == 4)
+        #expect(config.shipping.maxInFlight == 16)
         #expect(config.shipping.backoffBase == .milliseconds(100))
         #expect(config.shipping.backoffCap == .seconds(30))
         #expect(config.shutdown.drainTimeout == .seconds(5))

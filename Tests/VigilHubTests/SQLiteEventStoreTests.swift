@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 import VigilHub
 import VigilProtocol
+import VigilTestSupport
 
 @Suite("SQLite event store")
 struct SQLiteEventStoreTests {
@@ -195,6 +196,44 @@ struct SQLiteEventStoreTests {
         }
         #expect(event.attributes == ["route": "/pay"])
         #expect(event.eventID == Records.id(1))
+    }
+
+    @Test("attributes with quotes, backslashes, control characters and non-ASCII text read back unchanged")
+    func attributesRoundTrip() async throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteEventStore.open(path: dir.file("hub.db"))
+        _ = try await store.openStream(hello(), at: now)
+        let attributes = [
+            "plain": "/api/cart", "quote\"d": "say \"hi\"", "back\\slash": "C:\\tmp", "lines": "a\nb\r\tc",
+            "bell": "\u{07}\u{1F}", "ünï": "çødé ☃", "empty": "",
+        ]
+        var record = Records.event(1)
+        record.event.attributes = attributes
+        _ = try await store.commit([batch(first: 1, [record])], at: now)
+        let stored = try await store.records(matching: RecordQuery())
+        guard stored.count == 1, case .event(let event) = stored[0].body else {
+            Issue.record("expected one stored event, got \(stored.count) records")
+            return
+        }
+        #expect(event.attributes == attributes)
+    }
+
+    @Test("committed pages reach the main database file without the writer checkpointing")
+    func walIsCheckpointedBesideTheWriter() async throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("hub.db")
+        let store = try SQLiteEventStore.open(path: path)
+        _ = try await store.openStream(hello(), at: now)
+        func mainFileBytes() -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
+        }
+        let before = mainFileBytes()
+        // About 2 MB of pages: far below the writer's own automatic checkpoint (16,000 pages), so
+        // only the background checkpointer can move them into the main file.
+        _ = try await store.commit([batch(first: 1, Records.events(1...10_000))], at: now)
+        let grown = await eventually(10) { mainFileBytes() > before + 1_000_000 }
+        #expect(grown, "main file \(mainFileBytes()) bytes, was \(before)")
+        #expect(try await store.totals().events == 10_000)
     }
 
     @Test("retention deletes old events and samples in bounded transactions and keeps newer ones")

@@ -17,6 +17,18 @@ struct RecordValidatorTests {
         }
     }
 
+    @Test("a name is refused exactly when it holds a Unicode control character (category Cc)")
+    func controlCharactersMatchUnicodeCategory() throws {
+        var mismatches: [UInt32] = []
+        for value in UInt32(0)...0x2FFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let error = rejection { $0.name = "a" + String(Character(scalar)) + "b" }
+            let refused = error?.field == "event.name" && error?.code == .invalid
+            if refused != (scalar.properties.generalCategory == .control) { mismatches.append(value) }
+        }
+        #expect(mismatches.isEmpty, "scalars judged differently from their general category: \(mismatches.prefix(10))")
+    }
+
     @Test("a well-formed event and sample pass")
     func validPasses() throws {
         try validator.validate(Samples.record(0))

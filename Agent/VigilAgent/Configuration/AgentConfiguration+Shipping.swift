@@ -5,8 +5,9 @@ extension AgentConfiguration {
         public var maxBatchRecords: Int = 1000
         /// `shipping.max_batch_bytes`: largest encoded `Batch`. Default 1 MiB; 1 KiB to 16 MiB.
         public var maxBatchBytes: Int = 1_048_576
-        /// `shipping.max_in_flight`: batches sent and not yet acknowledged. Default 4; 1 to 1024.
-        public var maxInFlight: Int = 4
+        /// `shipping.max_in_flight`: batches sent and not yet acknowledged. Default 16 (was 4: with 4, the
+        /// hub committed a whole window at once and then idled while agents refilled it); 1 to 1024.
+        public var maxInFlight: Int = 16
         /// `shipping.backoff_base`: first delay before reconnecting after a failure; it doubles (with
         /// jitter) on each further failure. Default 100ms; more than 0.
         public var backoffBase: Duration = .milliseconds(100)

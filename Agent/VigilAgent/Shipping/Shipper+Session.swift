@@ -123,7 +123,11 @@ extension Shipper {
     ) async throws {
         switch frame.body {
         case .ack(let ack):
-            for action in machine.withLock({ $0.acked(through: ack.throughSeq) }) {
+            let actions = machine.withLock { $0.acked(through: ack.throughSeq) }
+            // The send loop reads after the last seq sent, which deleting acknowledged rows does not
+            // touch: let it refill the window while the delete runs rather than after.
+            if actions.contains(where: { if case .readBatch = $0 { true } else { false } }) { wake.notify() }
+            for action in actions {
                 switch action {
                 case .deleteThrough(let seq):
                     let deleted = try await buffer.deleteThrough(seq)

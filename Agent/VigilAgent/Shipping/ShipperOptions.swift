@@ -28,8 +28,8 @@ public struct ShipperOptions: Sendable {
     public var maxBatchRecords: Int = 1000
     /// Bytes per batch frame. Default 1 MiB.
     public var maxBatchBytes: Int = 1 << 20
-    /// Unacknowledged batches at once. Default 4.
-    public var maxInFlight: Int = 4
+    /// Unacknowledged batches at once. Default 16.
+    public var maxInFlight: Int = 16
     /// First reconnect delay ceiling. Default 100 ms.
     public var backoffBase: Duration = .milliseconds(100)
     /// Largest reconnect delay ceiling. Default 30 s.

@@ -6,11 +6,12 @@ enum JSONText {
     static func encode(_ map: [String: String]) -> String? {
         if map.isEmpty { return nil }
         var out = "{"
-        for (index, key) in map.keys.sorted().enumerated() {
+        out.reserveCapacity(2 + map.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
+        for (index, entry) in map.sorted(by: { $0.key < $1.key }).enumerated() {
             if index > 0 { out += "," }
-            appendQuoted(key, to: &out)
+            appendQuoted(entry.key, to: &out)
             out += ":"
-            appendQuoted(map[key]!, to: &out)
+            appendQuoted(entry.value, to: &out)
         }
         return out + "}"
     }
@@ -23,6 +24,13 @@ enum JSONText {
 
     static func appendQuoted(_ text: String, to out: inout String) {
         out += "\""
+        // Most labels and attributes need no escaping: append them whole (this runs for every stored
+        // record, on the hub's single writer).
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += text
+            out += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

@@ -14,16 +14,23 @@ import GRDB
 ///   snapshots and never block ingest.
 /// - **Durability.** `synchronous=NORMAL`: a commit survives a crash of the process; a power loss
 ///   may lose the last commits, which agents then send again (they keep records until acked).
+///   The WAL is checkpointed by ``WALCheckpointer`` beside the writer, not after its commits.
 public final class SQLiteEventStore: EventStore, Sendable {
     /// Always `sqlite`.
     public let kind = "sqlite"
     /// The database file.
     public let location: String
     let pool: DatabasePool
+    private let checkpointer: WALCheckpointer
 
     private init(path: String, pool: DatabasePool) {
         self.location = path
         self.pool = pool
+        self.checkpointer = WALCheckpointer(path: path)
+    }
+
+    deinit {
+        checkpointer.stop()
     }
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
@@ -37,6 +44,8 @@ public final class SQLiteEventStore: EventStore, Sendable {
             configuration.busyMode = .timeout(10)
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // Checkpoints run on WALCheckpointer's own connection; this is only the backstop.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
             }
             let pool = try DatabasePool(path: path, configuration: configuration)
             try HubSchema.migrator().migrate(pool)
