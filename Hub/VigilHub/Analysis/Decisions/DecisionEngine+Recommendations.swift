@@ -33,9 +33,9 @@ extension DecisionEngine {
                 BreakerKey(service: call.service, version: call.version, host: nil),
                 BreakerKey(service: call.service, version: nil, host: call.host),
             ] {
-                var breaker = breakers[key] ?? CircuitBreaker(configuration: settings.breaker, start: at)
-                breaker.record(outcome, at: at)
-                breakers[key] = breaker
+                // In place: copying a breaker out and back would copy its window for every call.
+                breakers[key, default: CircuitBreaker(configuration: settings.breaker, start: at)].record(
+                    outcome, at: at)
                 lastCallAt[key] = max(lastCallAt[key] ?? at, at)
             }
         }

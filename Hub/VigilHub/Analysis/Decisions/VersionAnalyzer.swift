@@ -75,26 +75,25 @@ public struct VersionAnalyzer: Sendable {
 
     /// The report, and the verdict per non-baseline version.
     public func analyze(_ input: Input) -> (report: VersionsReport, verdicts: [String: Verdict]) {
+        // Mutated in place through the dictionary's default subscript: taking a version out, changing it and
+        // putting it back would copy its cells on every row.
         var data: [String: VersionData] = [:]
         for row in input.events {
-            var version = data[row.key.version] ?? VersionData()
             if row.key.name == MinuteRollup.feedbackName {
-                version.feedback.merge(row.cell)
+                data[row.key.version, default: VersionData()].feedback.merge(row.cell)
             } else {
-                version.calls.merge(row.cell)
-                version.hosts.insert(row.key.host)
-                version.cells[HostMinute(host: row.key.host, minute: row.key.minute), default: EventCell()]
-                    .merge(row.cell)
+                data[row.key.version, default: VersionData()].calls.merge(row.cell)
+                data[row.key.version, default: VersionData()].hosts.insert(row.key.host)
+                data[row.key.version, default: VersionData()].cells[
+                    HostMinute(host: row.key.host, minute: row.key.minute), default: EventCell()
+                ].merge(row.cell)
             }
-            data[row.key.version] = version
         }
         for row in input.samples where !row.key.version.isEmpty && Self.resourceMetrics.contains(row.key.metric) {
-            var version = data[row.key.version] ?? VersionData()
-            version.hosts.insert(row.key.host)
-            version.resources[row.key.metric, default: [:]][
+            data[row.key.version, default: VersionData()].hosts.insert(row.key.host)
+            data[row.key.version, default: VersionData()].resources[row.key.metric, default: [:]][
                 HostMinute(host: row.key.host, minute: row.key.minute), default: SampleCell()
             ].merge(row.cell)
-            data[row.key.version] = version
         }
         let eventCounts = data.compactMapValues { $0.calls.count > 0 ? Int($0.calls.count) : nil }
         let baseline = CanaryJudge.baseline(eventCounts: eventCounts, pinned: pinnedBaseline)

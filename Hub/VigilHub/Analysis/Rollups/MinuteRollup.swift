@@ -135,9 +135,8 @@ public enum MinuteRollup {
 
         /// Folds in one event.
         public mutating func add(_ event: RawEvent) {
-            var cell = events[event.key] ?? EventCell()
-            if !cell.add(event) { refused += 1 }
-            events[event.key] = cell
+            // In place: copying a cell out and back would copy its sketch's bins for every event.
+            if !events[event.key, default: EventCell()].add(event) { refused += 1 }
             if event.failed {
                 errors[event.key, default: [:]][event.errorCategory, default: 0] += 1
             }
@@ -149,9 +148,7 @@ public enum MinuteRollup {
                 refused += 1
                 return
             }
-            var cell = samples[sample.key] ?? SampleCell()
-            cell.add(sample.value)
-            samples[sample.key] = cell
+            samples[sample.key, default: SampleCell()].add(sample.value)
         }
     }
 }
