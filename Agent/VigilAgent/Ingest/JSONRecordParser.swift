@@ -88,8 +88,9 @@ public enum JSONRecordParser {
 
     private static func number(_ object: [String: Any], _ key: String) throws(ValidationError) -> NSNumber? {
         guard let value = object[key], !(value is NSNull) else { return nil }
-        // JSONSerialization gives booleans as NSNumber too; refuse them explicitly.
-        guard let number = value as? NSNumber, !(value is Bool) else {
+        // JSONSerialization gives booleans as NSNumber too; refuse them by their boolean encoding ("c").
+        // `value is Bool` cannot tell them apart: it bridges the numbers 0 and 1 to Bool as well.
+        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else {
             throw ValidationError(code: .invalid, field: key, message: "must be a number")
         }
         return number
