@@ -91,9 +91,8 @@ def backfill(rng, version, minutes):
                 ("memory.utilization", memory, 0.03),
                 ("queue.depth", queue, queue * 0.4),
             ):
-                # Kept away from exactly 0 and 1: the agent's JSON parser reads those as booleans on Linux.
                 value = rng.gauss(mean, spread)
-                value = min(max(value, 0.01), 0.99) if metric != "queue.depth" else max(2, round(value)) + 0.5
+                value = min(max(value, 0.0), 1.0) if metric != "queue.depth" else max(0, round(value))
                 lines.append(json.dumps({"metric": metric, "value": value, "time_unix_nano": at}))
     return lines
 
