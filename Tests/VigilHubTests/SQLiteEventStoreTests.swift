@@ -133,7 +133,8 @@ struct SQLiteEventStoreTests {
         let reopened = try SQLiteEventStore.open(path: dir.file("hub.db"))
         #expect(try await reopened.openStream(hello(), at: now) == 42)
         #expect(try await reopened.totals().events == 42)
-        #expect(try reopened.appliedMigrations() == ["v1-streams-agents-records", "v2-alert-state", "v2-minute-rollups"])
+        #expect(
+            try reopened.appliedMigrations() == ["v1-streams-agents-records", "v2-alert-state", "v2-minute-rollups"])
     }
 
     @Test("hello and disconnect set the agent's connection, labels and last seen; batches its lag source")
