@@ -40,10 +40,14 @@ build: deps
 interop-peer: deps
 	$(MAKE) -C Tests/Interop
 
-# The reliability scenarios run after the rest, on their own: they start and kill daemons and load both cores,
-# which would otherwise starve the in-process tests' timers and sockets.
+# Two groups run after the rest, each in a process of its own. The reliability scenarios start and kill
+# daemons and load both cores. The webhook deliveries go through URLSession, whose callbacks waited 30 s and
+# more behind the parallel run's other work (not yet root-caused). Alone, each group runs as designed.
+ISOLATED_TESTS := WebhookNotifierTests|AlertManagerTests
 test: build interop-peer format-check
-	$(SWIFT) test --skip-build --parallel --skip ReliabilityTests 2>&1 | tee .build/test-output.txt \
+	$(SWIFT) test --skip-build --parallel --skip 'ReliabilityTests|$(ISOLATED_TESTS)' 2>&1 \
+		| tee .build/test-output.txt | grep -vE '^(◇|↳) '; exit $${PIPESTATUS[0]}
+	$(SWIFT) test --skip-build --filter '$(ISOLATED_TESTS)' 2>&1 | tee .build/test-output-isolated.txt \
 		| grep -vE '^(◇|↳) '; exit $${PIPESTATUS[0]}
 	$(SWIFT) test --skip-build --filter ReliabilityTests 2>&1 | tee .build/test-output-reliability.txt \
 		| grep -vE '^(◇|↳) '; exit $${PIPESTATUS[0]}

@@ -6,7 +6,7 @@ import VigilTestSupport
 
 @testable import VigilHub
 
-@Suite("Alert manager: rules, SQLite state, webhooks", .timeLimit(.minutes(1)))
+@Suite("Alert manager: rules, SQLite state, webhooks", .timeLimit(.minutes(3)))
 struct AlertManagerTests {
     static let rulesYAML = """
         rules:
@@ -46,7 +46,7 @@ struct AlertManagerTests {
                 let fired = try await manager.evaluate(series: series(250), now: .seconds(start + 30))
                 #expect(fired.map(\.status) == [.firing])
                 #expect(await manager.alerts.map(\.state) == [.firing])
-                #expect(await eventually(10) { notifier.counters.snapshot.sent == 1 })
+                #expect(await eventually(60) { notifier.counters.snapshot.sent == 1 })
             }
             let delivered = try receiver.delivered()
             #expect(delivered.count == 1)
@@ -72,7 +72,7 @@ struct AlertManagerTests {
                 #expect(repeated.map(\.status) == [.firing])
                 let resolved = try await manager.evaluate(series: series(5), now: .seconds(start + 3640))
                 #expect(resolved.map(\.status) == [.resolved])
-                #expect(await eventually(10) { notifier2.counters.snapshot.sent == 2 })
+                #expect(await eventually(60) { notifier2.counters.snapshot.sent == 2 })
             }
             #expect(try receiver.delivered().map { $0["status"] as? String } == ["firing", "firing", "resolved"])
             #expect(receiver.attempts.count == 3)

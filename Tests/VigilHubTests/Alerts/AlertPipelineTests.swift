@@ -9,7 +9,7 @@ import VigilTestSupport
 /// SQLite store, the rollup job and the decision engine turn them into series, the engine hands the series to
 /// the alert rules as the hub's evaluation loop does, and the firing alert is POSTed to a real HTTP server.
 /// Evaluations are run with injected instants; the hub's own loop is set to an hour so only these calls count.
-@Suite("Alerts from received data", .timeLimit(.minutes(2)))
+@Suite("Alerts from received data", .timeLimit(.minutes(3)))
 struct AlertPipelineTests {
     static let rules = """
         rules:
@@ -54,7 +54,7 @@ struct AlertPipelineTests {
                 _ = await hub.runtime.decisions.evaluate(at: start + .seconds(30))
                 let firing = await hub.runtime.alerts.alerts.first { $0.rule == "LedgerErrors" }
                 #expect(firing?.state == .firing)
-                #expect(await eventually(20) { receiver.attempts.count == 1 })
+                #expect(await eventually(60) { receiver.attempts.count == 1 })
                 let body = try #require(try receiver.delivered().first)
                 #expect(body["status"] as? String == "firing")
                 #expect(body["rule"] as? String == "LedgerErrors")

@@ -7,7 +7,7 @@ import VigilHub
     import FoundationNetworking
 #endif
 
-@Suite("GET /v1/alerts and alerting status", .timeLimit(.minutes(2)))
+@Suite("GET /v1/alerts and alerting status", .timeLimit(.minutes(3)))
 struct AlertsAPITests {
     func get(_ hub: TestHub, _ path: String) async throws -> (Int, [String: Any]) {
         let url = URL(string: "http://127.0.0.1:\(hub.adminPort)\(path)")!

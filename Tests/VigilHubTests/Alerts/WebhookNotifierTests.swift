@@ -38,7 +38,7 @@ func quietLogger() -> Logger {
     return logger
 }
 
-@Suite("Webhook notifier", .timeLimit(.minutes(1)))
+@Suite("Webhook notifier", .timeLimit(.minutes(3)))
 struct WebhookNotifierTests {
     let fastRetry = RetryPolicy(maxAttempts: 4, initialDelay: .milliseconds(20), maxDelay: .milliseconds(200))
 
@@ -49,7 +49,7 @@ struct WebhookNotifierTests {
             let notifier = WebhookNotifier(urls: [url], retry: fastRetry, logger: quietLogger())
             try await running(notifier) {
                 #expect(notifier.enqueue(notification))
-                #expect(await eventually(10) { notifier.counters.snapshot.sent == 1 })
+                #expect(await eventually(60) { notifier.counters.snapshot.sent == 1 })
             }
             let body = try #require(try receiver.delivered().first)
             #expect(body["status"] as? String == "firing")
@@ -74,7 +74,7 @@ struct WebhookNotifierTests {
             let notifier = WebhookNotifier(urls: [url], retry: fastRetry, logger: quietLogger())
             try await running(notifier) {
                 notifier.enqueue(notification)
-                #expect(await eventually(10) { notifier.counters.snapshot.sent == 1 })
+                #expect(await eventually(60) { notifier.counters.snapshot.sent == 1 })
             }
             let counters = notifier.counters.snapshot
             #expect(counters.retried == 2)
@@ -96,7 +96,7 @@ struct WebhookNotifierTests {
             let notifier = WebhookNotifier(urls: [url], retry: fastRetry, logger: quietLogger())
             try await running(notifier) {
                 notifier.enqueue(notification)
-                #expect(await eventually(10) { notifier.counters.snapshot.failed == 1 })
+                #expect(await eventually(60) { notifier.counters.snapshot.failed == 1 })
             }
             #expect(receiver.attempts.count == 4)
             #expect(notifier.counters.snapshot.retried == 3)
@@ -111,7 +111,7 @@ struct WebhookNotifierTests {
             let notifier = WebhookNotifier(urls: [url], retry: fastRetry, logger: quietLogger())
             try await running(notifier) {
                 notifier.enqueue(notification)
-                #expect(await eventually(10) { notifier.counters.snapshot.failed == 1 })
+                #expect(await eventually(60) { notifier.counters.snapshot.failed == 1 })
             }
             #expect(receiver.attempts.count == 1)
             #expect(notifier.counters.snapshot.retried == 0)
@@ -128,7 +128,7 @@ struct WebhookNotifierTests {
             logger: quietLogger())
         try await running(notifier) {
             notifier.enqueue(notification)
-            #expect(await eventually(10) { notifier.counters.snapshot.failed == 1 })
+            #expect(await eventually(60) { notifier.counters.snapshot.failed == 1 })
         }
         #expect(notifier.counters.snapshot.retried == 1)
     }
