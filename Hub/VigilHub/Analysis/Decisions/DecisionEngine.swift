@@ -146,8 +146,8 @@ public actor DecisionEngine {
                 evaluationSeconds: Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds),
                 recommendations: recommendations)
             lastSeries = series
-            // ALERTS: the alert rules take the computed series here. The lead connects AlertManager through
-            // `onSeries` (HubRuntime builds the engine); until then the hook does nothing.
+            // The alert rules take the computed series here: HubRuntime passes `AlertManager.evaluate` as
+            // `onSeries`.
             await onSeries(series, instant)
         } catch {
             logger.warning("evaluation failed; keeping the previous report", metadata: ["error": "\(error)"])
