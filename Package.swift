@@ -140,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilAnalyticsTests",
-            dependencies: ["VigilAnalytics"],
+            dependencies: ["VigilAnalytics", "VigilTestSupport"],
             path: "Tests/VigilAnalyticsTests",
             resources: [.copy("Fixtures")],
             swiftSettings: strict

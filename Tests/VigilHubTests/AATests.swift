@@ -3,6 +3,7 @@ import Testing
 import VigilAnalytics
 import VigilHub
 import VigilProtocol
+import VigilTestSupport
 
 /// The judge's false-alarm rate with the whole pipeline below it except the network: 100 seeded A/A
 /// comparisons (same distribution on both sides) are committed straight into one real SQLite store (one

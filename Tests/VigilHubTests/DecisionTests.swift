@@ -3,6 +3,7 @@ import Testing
 import VigilAnalytics
 import VigilHub
 import VigilProtocol
+import VigilTestSupport
 
 /// Decisions end to end inside one hub: events and samples arrive through the real receiver (mutual TLS on
 /// 127.0.0.1) into the real SQLite store, the real rollup job rolls them up, and the decision engine is run

@@ -4,6 +4,7 @@ import Testing
 import VigilAnalytics
 import VigilHub
 import VigilProtocol
+import VigilTestSupport
 
 /// The rollup job on a real SQLite store: minute cells, late events, watermark resume, samples, NPS,
 /// retention.

@@ -1,6 +1,7 @@
 // The seeded value distributions the sketch accuracy tests draw from.
 import Foundation
 import Testing
+import VigilTestSupport
 
 /// A named, seeded distribution of latency-like values (milliseconds).
 enum SampleDistribution: String, CaseIterable, Sendable, CustomTestStringConvertible {
