@@ -14,7 +14,7 @@ FUZZ_TARGETS := frame hub-session json-ingest config
 FUZZ_SECONDS ?= 60
 SOAK_RESULTS := .build/reliability/soak-results.jsonl
 
-.PHONY: help deps build test interop-peer bench proto format format-check demo soak fuzz clean
+.PHONY: help deps build test interop-peer bench proto format format-check demo soak soak-scenarios soak-fuzz soak-report fuzz clean
 
 help:
 	@echo "make demo    build, start a hub and agents with dev certificates, feed events, print status"
@@ -87,12 +87,23 @@ fuzz: deps
 	bash Tests/Fuzz/run-fuzz.sh $(FUZZ_SCRATCH) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # The full matrix (VIGIL_SOAK=1: 20+ faults per scenario, the 10-minute outage, the 30-minute soak), 10
-# minutes of fuzzing per target, then Tests/Reliability/RESULTS.md from the recorded figures.
+# minutes of fuzzing per target, then Tests/Reliability/RESULTS.md from the recorded figures. The parts
+# run alone too: soak-scenarios, soak-fuzz, and soak-report to write the report from what they recorded.
 soak: build
-	rm -f $(SOAK_RESULTS) $(FUZZ_SCRATCH)/fuzz-results.jsonl
+	$(MAKE) soak-scenarios
+	-$(MAKE) soak-fuzz
+	$(MAKE) soak-report
+
+soak-scenarios: build
+	rm -f $(SOAK_RESULTS)
 	VIGIL_SOAK=1 VIGIL_RELIABILITY_RESULTS=$$PWD/$(SOAK_RESULTS) $(SWIFT) test --skip-build --filter ReliabilityTests \
 		2>&1 | tee .build/soak-output.txt | grep -vE '^(◇|↳) '; echo "scenarios exit $${PIPESTATUS[0]}" >> .build/soak-output.txt
-	-$(MAKE) fuzz FUZZ_SECONDS=600
+
+soak-fuzz:
+	rm -f $(FUZZ_SCRATCH)/fuzz-results.jsonl
+	$(MAKE) fuzz FUZZ_SECONDS=600
+
+soak-report:
 	python3 Tests/Reliability/make-report.py $(SOAK_RESULTS) $(FUZZ_SCRATCH)/fuzz-results.jsonl \
 		.build/soak-output.txt > Tests/Reliability/RESULTS.md
 	@echo "wrote Tests/Reliability/RESULTS.md"

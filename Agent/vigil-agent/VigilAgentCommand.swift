@@ -1,4 +1,5 @@
 import ArgumentParser
+import VigilAgent
 
 /// `vigil-agent`: samples the host, takes events on a local socket, buffers them durably and ships
 /// them to the hub.
@@ -9,4 +10,8 @@ struct VigilAgentCommand: AsyncParsableCommand {
         abstract: "Vigil agent: sample the host, ingest local events, buffer durably, ship to the hub.",
         subcommands: [Run.self, Emit.self, Status.self, CheckConfig.self]
     )
+
+    static func main() async {
+        await main(ProcessArguments.current)
+    }
 }

@@ -38,6 +38,7 @@ struct StatusBody: Decodable {
     var totals: Totals
     var rejects: [String: UInt64]
     var tls_handshake_failures: UInt64
+    var tls_handshake_failures_by_reason: [String: UInt64]?
     var agents_connected: Int
     var connections: Connections
 }

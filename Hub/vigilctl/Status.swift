@@ -22,6 +22,10 @@ extension VigilCtl {
 
         static func table(_ s: StatusBody) -> Table {
             let rejects = s.rejects.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            let reasons = (s.tls_handshake_failures_by_reason ?? [:]).filter { $0.value > 0 }.sorted { $0.key < $1.key }
+            let tlsFailures =
+                "\(s.tls_handshake_failures)"
+                + (reasons.isEmpty ? "" : " (" + reasons.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")")
             let rate = (s.ingest.records_per_second * 10).rounded() / 10
             let rows: [[String]] = [
                 ["hub", "\(s.hub_id) (version \(s.hub_version))"],
@@ -37,7 +41,7 @@ extension VigilCtl {
                 ["agents", "\(s.agents_connected) connected, \(s.totals.agents) known, \(s.totals.streams) streams"],
                 ["connections", "\(s.connections.open) open, \(s.connections.accepted) accepted"],
                 ["rejects", rejects.isEmpty ? "none" : rejects],
-                ["tls failures", "\(s.tls_handshake_failures)"],
+                ["tls failures", tlsFailures],
             ]
             return Table(headers: ["FIELD", "VALUE"], rows: rows)
         }

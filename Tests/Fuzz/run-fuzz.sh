@@ -11,7 +11,7 @@ failed=0
 for target in "$@"; do
   mkdir -p "$scratch/corpus/$target"
   echo "fuzzing $target for $seconds s"
-  "$scratch/debug/vigil-fuzz" "$target" -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=65536 \
+  VIGIL_FUZZ_TARGET="$target" "$scratch/debug/vigil-fuzz" -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=65536 \
     -artifact_prefix="$scratch/crashes/$target-" -print_final_stats=1 \
     "$scratch/corpus/$target" "Tests/Fuzz/Corpus/$target" "Tests/Fuzz/Regressions/$target" \
     > "$scratch/$target.log" 2>&1
@@ -20,8 +20,8 @@ for target in "$@"; do
   status=ok
   if [ $rc -ne 0 ]; then status=crash; failed=1; grep -E "SUMMARY|ERROR|Fatal" "$scratch/$target.log" | head -5; fi
   echo "  $target: $executions executions, $status"
-  printf '{"target":"%s","seconds":%s,"executions":%s,"status":"%s"}\n' "$target" "$seconds" "${executions:-0}" \
-    "$status" >> "$scratch/fuzz-results.jsonl"
+  printf '{"target":"%s","seconds":%s,"executions":%s,"status":"%s","finished":"%s"}\n' "$target" "$seconds" \
+    "${executions:-0}" "$status" "$(date -u '+%Y-%m-%d %H:%M UTC')" >> "$scratch/fuzz-results.jsonl"
 done
 ls "$scratch/crashes"
 exit $failed

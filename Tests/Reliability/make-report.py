@@ -49,10 +49,10 @@ def main():
             print(f"- **{scenario}**: {note}")
     print("\n## Fuzzing (libFuzzer + AddressSanitizer, `make fuzz`)\n")
     if fuzz:
-        print("| target | seconds | executions | result |")
-        print("|---|---|---|---|")
+        print("| target | seconds | executions | result | finished |")
+        print("|---|---|---|---|---|")
         for f in fuzz:
-            print(f"| {f['target']} | {f['seconds']} | {f['executions']} | {f['status']} |")
+            print(f"| {f['target']} | {f['seconds']} | {f['executions']} | {f['status']} | {f.get('finished', '–')} |")
     else:
         print("No fuzz results were recorded in this run.")
     failures = [line for line in output.splitlines() if "✘" in line or "failed" in line.lower()]

@@ -99,4 +99,42 @@ struct RecordPreparerTests {
         #expect(decoded.sample.timeUnixNano == 5)
         #expect(decoded.sample.labels == ["service": "checkout", "version": "9.9.9"])
     }
+
+    @Test("a retried event with the client's id and no time gets the first attempt's time; new ids get now")
+    func retryKeepsTime() throws {
+        var record = IngestHarness.event(1)
+        record.event.timeUnixNano = 0
+        let first = try Vigil_V1_Record(
+            serializedBytes: preparer.prepare(record: record, peer: nil, nowUnixNano: 100, newEventID: { Data() }))
+        let retry = try Vigil_V1_Record(
+            serializedBytes: preparer.prepare(record: record, peer: nil, nowUnixNano: 900, newEventID: { Data() }))
+        #expect(first.event.timeUnixNano == 100 && retry.event.timeUnixNano == 100)
+        // The binary path shares the memory.
+        var cache = RecordPreparer.SuffixCache()
+        let binary = try Vigil_V1_Record(
+            serializedBytes: preparer.prepare(
+                decoded: record, original: try record.serializedBytes() as [UInt8], peer: nil, nowUnixNano: 950,
+                cache: &cache, newEventID: { Data() }))
+        #expect(binary.event.timeUnixNano == 100)
+        // Without a client id there is nothing to retry: every event gets its own id and the time now.
+        record.event.eventID = Data()
+        let fresh = try Vigil_V1_Record(
+            serializedBytes: preparer.prepare(
+                record: record, peer: nil, nowUnixNano: 1000, newEventID: { Data(repeating: 7, count: 16) }))
+        #expect(fresh.event.timeUnixNano == 1000)
+    }
+
+    @Test("the time memory forgets the oldest id first and stays within its capacity")
+    func stampedTimesBounded() {
+        let times = StampedTimes(capacity: 3)
+        func id(_ n: UInt8) -> Data { Data(repeating: n, count: 16) }
+        for n in 1...3 { #expect(times.time(for: id(UInt8(n)), now: Int64(n)) == Int64(n)) }
+        #expect(times.time(for: id(1), now: 50) == 1)
+        #expect(times.time(for: id(4), now: 4) == 4)  // evicts id 1, the oldest
+        #expect(times.count == 3)
+        #expect(times.time(for: id(1), now: 60) == 60)
+        #expect(times.time(for: id(3), now: 70) == 3)
+        #expect(times.time(for: Data([1, 2, 3]), now: 80) == 80)  // not an id the hub would accept
+        #expect(times.count == 3)
+    }
 }

@@ -113,7 +113,7 @@ struct AdminAPITests {
             #expect(text.contains("vigil_hub_duplicates_total 0\n"))
             #expect(text.contains("vigil_hub_rejects_total{code=\"unauthorized\"} 0\n"))
             #expect(text.contains("# TYPE vigil_hub_agents_connected gauge\nvigil_hub_agents_connected 0\n"))
-            #expect(text.contains("vigil_hub_tls_handshake_failures_total 0\n"))
+            #expect(text.contains("vigil_hub_tls_handshake_failures_total{reason=\"no_certificate\"} 0\n"))
             for line in text.split(separator: "\n") where !line.hasPrefix("#") {
                 #expect(line.split(separator: " ").count == 2, "malformed sample line: \(line)")
             }

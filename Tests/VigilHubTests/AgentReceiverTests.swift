@@ -83,7 +83,7 @@ struct AgentReceiverTests {
         try await TestHub.with { hub in
             var options = TestAgentClient.Options()
             options.certificateDirectory = TestCertificates.shared.otherDirectory
-            try await expectRefused(hub, options: options)
+            try await expectRefused(hub, options: options, reason: .certificateUntrusted)
         }
     }
 
@@ -92,7 +92,7 @@ struct AgentReceiverTests {
         try await TestHub.with { hub in
             var options = TestAgentClient.Options()
             options.agent = nil
-            try await expectRefused(hub, options: options)
+            try await expectRefused(hub, options: options, reason: .noCertificate)
         }
     }
 
@@ -101,13 +101,13 @@ struct AgentReceiverTests {
         try await TestHub.with { hub in
             var options = TestAgentClient.Options()
             options.tlsVersion = .tlsv12
-            try await expectRefused(hub, options: options)
+            try await expectRefused(hub, options: options, reason: .protocolVersion)
         }
     }
 
     /// The connection ends without a Welcome (whether the client sees the failure in its handshake or
-    /// right after), and the hub counts a handshake failure.
-    func expectRefused(_ hub: TestHub, options: TestAgentClient.Options) async throws {
+    /// right after), and the hub counts a handshake failure for `reason`.
+    func expectRefused(_ hub: TestHub, options: TestAgentClient.Options, reason: HandshakeFailure) async throws {
         if let client = try? await TestAgentClient.connect(port: hub.listenPort, options: options) {
             try? await client.send(Records.hello())
             let frames = (try? await client.framesUntilClosed()) ?? []
@@ -115,6 +115,8 @@ struct AgentReceiverTests {
             await client.close()
         }
         #expect(try await TestHub.eventually { hub.counters.snapshot.tlsHandshakeFailures >= 1 })
+        let byReason = hub.counters.snapshot.tlsHandshakeFailuresByReason
+        #expect(byReason[reason.rawValue] == 1, "counted as \(reason.rawValue), got \(byReason)")
         #expect(try await hub.store.agents().isEmpty)
     }
 

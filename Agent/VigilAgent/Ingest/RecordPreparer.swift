@@ -1,10 +1,12 @@
 import Foundation
 import VigilProtocol
 
-/// Turns a record a client sent into the bytes the buffer stores. Pure: the time and new event ids are
-/// passed in.
+/// Turns a record a client sent into the bytes the buffer stores. The time and new event ids are passed
+/// in; the only state is the shared memory of times given to client ids (``StampedTimes``).
 ///
-/// - An event without `event_id` gets a new random one; without `time_unix_nano`, the agent's time;
+/// - An event without `event_id` gets a new random one; without `time_unix_nano`, the agent's time, or,
+///   when the client's `event_id` was seen before without a time, the time it got then
+///   (``StampedTimes``), so that a retried write is a duplicate the hub recognises;
 ///   without `service` / `version`, the agent's configured labels. Samples get the time the same way
 ///   and the agent's `service` and `version` labels when they lack them.
 /// - Events get `peer.uid` and `peer.pid` attributes from the socket's credentials, replacing any the
@@ -22,12 +24,18 @@ public struct RecordPreparer: Sendable {
     public var version: String
     /// The validation rules.
     public var validator: RecordValidator
+    /// Times given to events that came with an id but no time, shared by every connection.
+    public let stampedTimes: StampedTimes
 
     /// Creates a preparer with the agent's `service` and `version` labels.
-    public init(service: String, version: String, validator: RecordValidator = RecordValidator()) {
+    public init(
+        service: String, version: String, validator: RecordValidator = RecordValidator(),
+        stampedTimes: StampedTimes = StampedTimes()
+    ) {
         self.service = service
         self.version = version
         self.validator = validator
+        self.stampedTimes = stampedTimes
     }
 
     /// Suffixes that do not depend on the record, per connection: when the client supplies the event id
@@ -115,14 +123,17 @@ public struct RecordPreparer: Sendable {
         case .event(var event):
             var change = Vigil_V1_Event()
             var changed = false
-            if event.eventID.isEmpty {
+            let clientID = !event.eventID.isEmpty
+            if !clientID {
                 change.eventID = newEventID()
                 event.eventID = change.eventID
                 changed = true
             }
             if event.timeUnixNano == 0 {
-                change.timeUnixNano = nowUnixNano
-                event.timeUnixNano = nowUnixNano
+                // A new id cannot be a retry; a client's id may be.
+                let time = clientID ? stampedTimes.time(for: event.eventID, now: nowUnixNano) : nowUnixNano
+                change.timeUnixNano = time
+                event.timeUnixNano = time
                 changed = true
             }
             if event.service.isEmpty, !service.isEmpty {

@@ -43,6 +43,9 @@ public struct HubReporter: Sendable {
         var rejects: [String: UInt64] = [:]
         for code in Vigil_V1_Reject.Code.sentByHub { rejects[code.label] = 0 }
         for (code, count) in received.rejects { rejects[code] = count }
+        var handshakeFailures: [String: UInt64] = [:]
+        for reason in HandshakeFailure.allCases { handshakeFailures[reason.rawValue] = 0 }
+        for (reason, count) in received.tlsHandshakeFailuresByReason { handshakeFailures[reason] = count }
         var report = StatusReport(
             hubVersion: VigilHubInfo.version,
             hubID: hubID,
@@ -56,6 +59,7 @@ public struct HubReporter: Sendable {
                 agents: totals.agents, streams: totals.streams, retentionDeleted: retention?.deleted ?? 0),
             rejects: rejects,
             tlsHandshakeFailures: received.tlsHandshakeFailures,
+            tlsHandshakeFailuresByReason: handshakeFailures,
             agentsConnected: received.agentsConnected,
             connections: .init(
                 open: received.connectionsOpen, accepted: received.connectionsAccepted,

@@ -35,9 +35,11 @@ public enum PrometheusText {
         metric(
             "vigil_hub_rejects_total", "counter", "Reject frames sent to agents since start, by code.",
             status.rejects.sorted { $0.key < $1.key }.map { ("code=\"\(escape($0.key))\"", "\($0.value)") })
-        one(
-            "vigil_hub_tls_handshake_failures_total", "counter", "TLS handshakes that failed since start.",
-            status.tlsHandshakeFailures)
+        metric(
+            "vigil_hub_tls_handshake_failures_total", "counter", "TLS handshakes that failed since start, by reason.",
+            status.tlsHandshakeFailuresByReason.sorted { $0.key < $1.key }.map {
+                ("reason=\"\(escape($0.key))\"", "\($0.value)")
+            })
         one("vigil_hub_agents_connected", "gauge", "Agents with an open stream.", status.agentsConnected)
         one("vigil_hub_agents", "gauge", "Agents ever seen.", totals.agents)
         one("vigil_hub_connections_open", "gauge", "Agent connections open.", status.connections.open)

@@ -119,6 +119,8 @@ public struct StatusReport: Sendable, Hashable, Codable {
     public var rejects: [String: UInt64]
     /// Failed TLS handshakes since start.
     public var tlsHandshakeFailures: UInt64
+    /// The same, by reason (every ``HandshakeFailure`` label present, 0 included).
+    public var tlsHandshakeFailuresByReason: [String: UInt64]
     /// Agents with an open stream now.
     public var agentsConnected: Int
     /// Connections and commits since start.
@@ -133,6 +135,7 @@ public struct StatusReport: Sendable, Hashable, Codable {
         case hubID = "hub_id"
         case uptimeSeconds = "uptime_seconds"
         case tlsHandshakeFailures = "tls_handshake_failures"
+        case tlsHandshakeFailuresByReason = "tls_handshake_failures_by_reason"
         case agentsConnected = "agents_connected"
     }
 }

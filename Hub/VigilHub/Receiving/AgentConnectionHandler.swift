@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOSSL
@@ -23,6 +24,7 @@ final class AgentConnectionHandler: ChannelDuplexHandler {
     private let shared: ReceiverContext
     private var logger: Logger
     private var handshakeDone = false
+    private var handshakeFailureCounted = false
     private var peer: PeerIdentity?
     private var readHeld = false
     private var recheckScheduled = false
@@ -44,9 +46,11 @@ final class AgentConnectionHandler: ChannelDuplexHandler {
             let (handler, context) = bound.value
             if handler.handshakeDone {
                 handler.perform(handler.machine.helloTimedOut(after: seconds), context: context)
-            } else {
-                handler.shared.counters.handshakeFailed()
-                handler.logger.info("TLS handshake did not complete in time; closing")
+            } else if !handler.handshakeFailureCounted {
+                handler.handshakeFailureCounted = true
+                handler.shared.counters.handshakeFailed(.timeout)
+                handler.logger.info(
+                    "TLS handshake did not complete in time; closing", metadata: ["reason": "timeout"])
                 context.close(promise: nil)
             }
         }
@@ -73,9 +77,7 @@ final class AgentConnectionHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if !handshakeDone {
-            shared.counters.handshakeFailed()
-            logger.info("TLS handshake failed", metadata: ["error": "\(error)"])
-            context.close(promise: nil)
+            handshakeFailed(error, context: context)
         } else if let error = error as? FrameError {
             perform(machine.frameError(error), context: context)
         } else {
@@ -83,6 +85,27 @@ final class AgentConnectionHandler: ChannelDuplexHandler {
             _ = machine.connectionClosed()
             context.close(promise: nil)
         }
+    }
+
+    /// Counts and logs a failed handshake by reason, then closes. The certificate the client
+    /// presented, if any, is still readable here; its dates tell expired from untrusted.
+    private func handshakeFailed(_ error: any Error, context: ChannelHandlerContext) {
+        guard !handshakeFailureCounted else { return }  // one failure can raise several errors
+        handshakeFailureCounted = true
+        var validity: ClosedRange<Date>?
+        var subject = "none"
+        if let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate() {
+            let notBefore = Date(timeIntervalSince1970: TimeInterval(certificate.notValidBefore))
+            let notAfter = Date(timeIntervalSince1970: TimeInterval(certificate.notValidAfter))
+            validity = notBefore <= notAfter ? notBefore...notAfter : nil
+            subject = PeerIdentity(certificate: certificate).commonName ?? "no CN"
+        }
+        let reason = HandshakeFailure.classify(error, certificateValidity: validity, now: Date())
+        shared.counters.handshakeFailed(reason)
+        logger.info(
+            "TLS handshake failed",
+            metadata: ["reason": "\(reason.rawValue)", "certificate": "\(subject)", "error": "\(error)"])
+        context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

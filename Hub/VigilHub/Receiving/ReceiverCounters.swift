@@ -12,6 +12,8 @@ public final class ReceiverCounters: Sendable {
         public var connectionsOpen: Int = 0
         /// TLS handshakes that failed (no or untrusted client certificate, wrong TLS version, …).
         public var tlsHandshakeFailures: UInt64 = 0
+        /// The same, by ``HandshakeFailure`` label.
+        public var tlsHandshakeFailuresByReason: [String: UInt64] = [:]
         /// `Reject`s sent, by code label (`protocol`, `unauthorized`, …).
         public var rejects: [String: UInt64] = [:]
         /// Batches received and passed to the store.
@@ -49,8 +51,11 @@ public final class ReceiverCounters: Sendable {
         state.withLock { $0.connectionsOpen -= 1 }
     }
 
-    func handshakeFailed() {
-        state.withLock { $0.tlsHandshakeFailures += 1 }
+    func handshakeFailed(_ reason: HandshakeFailure) {
+        state.withLock { s in
+            s.tlsHandshakeFailures += 1
+            s.tlsHandshakeFailuresByReason[reason.rawValue, default: 0] += 1
+        }
     }
 
     func rejected(_ code: Vigil_V1_Reject.Code) {

@@ -1,50 +1,40 @@
-// The fuzz driver: `vigil-fuzz TARGET [libFuzzer flags and corpus directories]`.
+// The fuzz driver.
 //
-// Built by `make fuzz` with `-sanitize=fuzzer,address -DVIGIL_FUZZ` into `.build-fuzz`, it hands the
-// chosen target to libFuzzer's `LLVMFuzzerRunDriver`. In the normal build (no `VIGIL_FUZZ`) it
-// replays files instead: `vigil-fuzz TARGET FILE...` runs each input once, which is how a crash input
-// is reproduced without the sanitizer build.
+// Built by `make fuzz` with `-sanitize=fuzzer,address -DVIGIL_FUZZ` into `.build-fuzz`, it is a
+// libFuzzer binary whose target comes from `VIGIL_FUZZ_TARGET`. In the normal build (no
+// `VIGIL_FUZZ`) it replays files instead: `vigil-fuzz TARGET FILE...` runs each input once, which is
+// how a crash input is reproduced without the sanitizer build.
 import Foundation
 import VigilFuzzTargets
 
 #if VIGIL_FUZZ
-    @_silgen_name("LLVMFuzzerRunDriver")
-    func LLVMFuzzerRunDriver(
-        _ argc: UnsafeMutablePointer<Int32>,
-        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
-    ) -> Int32
-
-    nonisolated(unsafe) var selected = FuzzTarget.frame
+    // libFuzzer supplies `main` in this build, so the target is named by the environment:
+    // `VIGIL_FUZZ_TARGET=frame vigil-fuzz [libFuzzer flags and corpus directories]`.
+    let selected: FuzzTarget = {
+        let name = ProcessInfo.processInfo.environment["VIGIL_FUZZ_TARGET"] ?? ""
+        guard let target = FuzzTarget(rawValue: name) else {
+            let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")
+            FileHandle.standardError.write(Data("VIGIL_FUZZ_TARGET must be one of \(names), not '\(name)'\n".utf8))
+            exit(2)
+        }
+        return target
+    }()
 
     @_cdecl("LLVMFuzzerTestOneInput")
     public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
         selected.run(count == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: count)))
         return 0
     }
-#endif
-
-@main
-struct FuzzDriver {
-    static func main() {
-        let arguments = CommandLine.arguments
-        guard arguments.count >= 2, let target = FuzzTarget(rawValue: arguments[1]) else {
-            let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")
-            FileHandle.standardError.write(Data("usage: vigil-fuzz \(names) [inputs or libFuzzer flags]\n".utf8))
-            exit(2)
-        }
-        #if VIGIL_FUZZ
-            selected = target
-            // libFuzzer sees the program name followed by everything after the target name.
-            var argv = [strdup(arguments[0])] + arguments.dropFirst(2).map { strdup($0) }
-            var argc = Int32(argv.count)
-            argv.append(nil)
-            let status = argv.withUnsafeMutableBufferPointer { pointer in
-                var base = pointer.baseAddress!
-                return LLVMFuzzerRunDriver(&argc, &base, fuzzOneInput)
+#else
+    @main
+    struct FuzzDriver {
+        static func main() {
+            let arguments = CommandLine.arguments
+            guard arguments.count >= 2, let target = FuzzTarget(rawValue: arguments[1]) else {
+                let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")
+                FileHandle.standardError.write(Data("usage: vigil-fuzz \(names) FILE...\n".utf8))
+                exit(2)
             }
-            exit(status)
-        #else
             for path in arguments.dropFirst(2) {
                 guard let data = FileManager.default.contents(atPath: path) else {
                     FileHandle.standardError.write(Data("cannot read \(path)\n".utf8))
@@ -53,6 +43,6 @@ struct FuzzDriver {
                 target.run(Array(data))
                 print("ran \(path)")
             }
-        #endif
+        }
     }
-}
+#endif

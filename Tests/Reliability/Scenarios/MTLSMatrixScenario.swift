@@ -31,24 +31,29 @@ extension Reliability {
             let rounds = Scale.pick(short: 1, soak: 3)
             for _ in 0..<rounds {
                 let before = try run.fleet.hubStatus()
-                let cases: [(String, [String], [UInt8])] = [
-                    ("no certificate", ["-tls1_3", "-CAfile", ca], []),
-                    ("expired", TLSProbe.identity("old-01", in: odd, ca: ca), []),
-                    ("not yet valid", TLSProbe.identity("new-01", in: odd, ca: ca), []),
-                    ("another CA", TLSProbe.identity("web-01", in: foreign, ca: ca), []),
+                let cases: [(name: String, arguments: [String], reason: String)] = [
+                    ("no certificate", ["-tls1_3", "-CAfile", ca], "no_certificate"),
+                    ("expired", TLSProbe.identity("old-01", in: odd, ca: ca), "certificate_expired"),
+                    ("not yet valid", TLSProbe.identity("new-01", in: odd, ca: ca), "certificate_not_yet_valid"),
+                    ("another CA", TLSProbe.identity("web-01", in: foreign, ca: ca), "certificate_untrusted"),
                     (
                         "TLS 1.2 only",
                         [
                             "-tls1_2", "-CAfile", ca, "-cert", "\(certs)/agent-web-01.pem", "-key",
                             "\(certs)/agent-web-01.key",
-                        ], []
+                        ], "protocol_version"
                     ),
                 ]
-                for (name, arguments, input) in cases {
+                for (name, arguments, reason) in cases {
+                    let counted = try run.fleet.hubStatus().tlsHandshakeFailuresByReason?[reason] ?? 0
                     let outcome = try await onThread {
-                        try TLSProbe.run(port: port, arguments: arguments, input: input)
+                        try TLSProbe.run(port: port, arguments: arguments, input: [])
                     }
                     #expect(outcome.reject == nil && outcome.received.isEmpty, "\(name): the hub sent data")
+                    #expect(
+                        await eventually(20) {
+                            ((try? run.fleet.hubStatus().tlsHandshakeFailuresByReason?[reason]) ?? 0) == counted + 1
+                        }, "\(name): counted once as \(reason)")
                     run.fault(name)
                 }
                 // A valid certificate of web-02 with web-01's id in Hello.
@@ -61,9 +66,14 @@ extension Reliability {
                     impostor.reject?.code == .unauthorized, "Hello with another agent's id: \(impostor.diagnostics)")
                 run.fault("another agent id in Hello")
                 // Plain TCP: a Hello without TLS.
+                let plainCounted = try run.fleet.hubStatus().tlsHandshakeFailuresByReason?["not_tls"] ?? 0
                 try await onThread {
                     try Self.plainTCP(port: port, bytes: try TLSProbe.framed(TLSProbe.hello("web-01")))
                 }
+                #expect(
+                    await eventually(20) {
+                        ((try? run.fleet.hubStatus().tlsHandshakeFailuresByReason?["not_tls"]) ?? 0) == plainCounted + 1
+                    }, "plain TCP: counted once as not_tls")
                 run.fault("plain TCP")
 
                 let expectedFailures = UInt64(cases.count + 1)
