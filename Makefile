@@ -96,11 +96,13 @@ soak: build
 
 soak-scenarios: build
 	rm -f $(SOAK_RESULTS)
+	mkdir -p $(dir $(SOAK_RESULTS)) && git describe --always --dirty > $(dir $(SOAK_RESULTS))soak-commit
 	VIGIL_SOAK=1 VIGIL_RELIABILITY_RESULTS=$$PWD/$(SOAK_RESULTS) $(SWIFT) test --skip-build --filter ReliabilityTests \
 		2>&1 | tee .build/soak-output.txt | grep -vE '^(◇|↳) '; echo "scenarios exit $${PIPESTATUS[0]}" >> .build/soak-output.txt
 
 soak-fuzz:
 	rm -f $(FUZZ_SCRATCH)/fuzz-results.jsonl
+	mkdir -p $(FUZZ_SCRATCH) && git describe --always --dirty > $(FUZZ_SCRATCH)/fuzz-commit
 	$(MAKE) fuzz FUZZ_SECONDS=600
 
 soak-report:

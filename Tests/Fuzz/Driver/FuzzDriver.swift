@@ -8,7 +8,7 @@ import Foundation
 import VigilFuzzTargets
 
 #if VIGIL_FUZZ
-    // libFuzzer supplies `main` in this build, so the target is named by the environment:
+    // The target is named by the environment, the arguments are libFuzzer's:
     // `VIGIL_FUZZ_TARGET=frame vigil-fuzz [libFuzzer flags and corpus directories]`.
     let selected: FuzzTarget = {
         let name = ProcessInfo.processInfo.environment["VIGIL_FUZZ_TARGET"] ?? ""
@@ -24,6 +24,23 @@ import VigilFuzzTargets
     public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
         selected.run(count == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: count)))
         return 0
+    }
+
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func LLVMFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<Int32>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+    ) -> Int32
+
+    // SwiftPM links an executable with `main` defined as `<product>_main`; with -parse-as-library and
+    // no `@main`, this is that function, and it hands the process to libFuzzer.
+    @_cdecl("vigil_fuzz_main")
+    public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+        _ = selected
+        var count = argc
+        var arguments = argv
+        return LLVMFuzzerRunDriver(&count, &arguments, fuzzOneInput)
     }
 #else
     @main
