@@ -120,14 +120,14 @@ public struct CircuitBreaker: Sendable, Hashable {
             return "\(consecutiveFailures) consecutive failures ≥ \(config.consecutiveFailures)"
         }
         guard counts.calls >= config.minimumCalls else { return nil }
-        let span = "calls in \(Format.seconds(config.window))"
+        // Called for every recorded call: the text is built only when the breaker trips.
         if counts.failureRate >= config.failureRateThreshold {
-            return "failure rate \(Format.percent(counts.failureRate)) (\(counts.failures) of \(counts.calls) \(span)) "
-                + "≥ \(Format.percent(config.failureRateThreshold))"
+            return "failure rate \(Format.percent(counts.failureRate)) (\(counts.failures) of \(counts.calls) "
+                + "calls in \(Format.seconds(config.window))) ≥ \(Format.percent(config.failureRateThreshold))"
         }
         if counts.slowCallRate >= config.slowCallRateThreshold {
             return "slow-call rate \(Format.percent(counts.slowCallRate)) (\(counts.slowCalls) of \(counts.calls) "
-                + "\(span) slower than \(Format.seconds(config.slowCallThreshold))) "
+                + "calls in \(Format.seconds(config.window)) slower than \(Format.seconds(config.slowCallThreshold))) "
                 + "≥ \(Format.percent(config.slowCallRateThreshold))"
         }
         return nil
