@@ -39,6 +39,9 @@ public final class Fleet: @unchecked Sendable {
 
     /// Creates the directory and the hub's config; `hubSettings` are extra top-level YAML lines.
     public init(name: String, hubSettings: String = "", listenPort: Int? = nil) throws {
+        // The fleet's daemons are killed mid-conversation on purpose; a write to one that is gone must
+        // fail in the writing test, not end the test process with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         certificates = try TestCertificates.directory()
         directory = try makeTemporaryDirectory("fleet-\(name)")
         let port = try listenPort ?? Self.freePort()

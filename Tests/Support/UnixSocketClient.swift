@@ -31,11 +31,13 @@ public final class UnixSocketClient: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// Writes all of `bytes`. A peer that is gone (an agent killed by the test) makes the write fail
+    /// instead of raising SIGPIPE, which would end the whole test process.
     public func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw TestFailure("write: errno \(errno)") }
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw TestFailure("send: errno \(errno)") }
             offset += n
         }
     }
@@ -62,16 +64,6 @@ public final class UnixSocketClient: @unchecked Sendable {
         let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         guard n >= 0 else { throw TestFailure("read: errno \(errno)") }
         return Array(chunk[0..<n])
-    }
-
-    /// Writes without raising SIGPIPE when the peer is gone (the write fails instead).
-    public func sendNoSignal(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw TestFailure("send: errno \(errno)") }
-            offset += n
-        }
     }
 
     /// Reads newline-terminated replies until `count` lines arrived.

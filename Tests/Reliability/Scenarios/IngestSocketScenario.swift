@@ -86,7 +86,7 @@ extension Reliability {
                     let line = Array("{\"name\":\"flood\",\"outcome\":\"ok\"}\n".utf8)
                     let chunk = Array([[UInt8]](repeating: line, count: 1000).joined())
                     let end = Date().addingTimeInterval(Scale.pick(short: 8, soak: 60))
-                    while Date() < end, (try? flooder.sendNoSignal(chunk)) != nil {}
+                    while Date() < end, (try? flooder.send(chunk)) != nil {}
                     flooding.done()
                 }
             }

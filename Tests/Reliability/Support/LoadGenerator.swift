@@ -137,7 +137,7 @@ final class LoadGenerator: @unchecked Sendable {
             sent += chunk.count
             chunks += 1
             if let every = options.abandonEvery, chunks % every == 0 {
-                _ = try? client!.sendNoSignal(Array(lines(chunk).utf8))
+                _ = try? client!.send(Array(lines(chunk).utf8))
                 client = nil
                 for write in chunk { ledger.record(write.id, .unknown) }
                 retries.append(contentsOf: chunk)
@@ -188,7 +188,7 @@ final class LoadGenerator: @unchecked Sendable {
     }
 
     private func exchange(_ chunk: [Pending], over client: UnixSocketClient) -> [Reply] {
-        guard (try? client.sendNoSignal(Array(lines(chunk).utf8))) != nil else { return [] }
+        guard (try? client.send(Array(lines(chunk).utf8))) != nil else { return [] }
         var replies: [Reply] = []
         var pending: [UInt8] = []
         while replies.count < chunk.count {
