@@ -6,6 +6,7 @@ import Foundation
 /// misses `argv` and `CommandLine.arguments` is empty; the kernel's copy in `/proc/self/cmdline` is
 /// still right, so it is read instead of silently running with no arguments.
 public enum ProcessArguments {
+    /// The arguments after the program name, from the runtime or else from `/proc/self/cmdline`.
     public static var current: [String] {
         if CommandLine.argc > 0 { return Array(CommandLine.arguments.dropFirst()) }
         guard let bytes = FileManager.default.contents(atPath: "/proc/self/cmdline") else { return [] }
