@@ -1,3 +1,4 @@
+import VigilProtocol
 import Yams
 
 #if canImport(Glibc)
@@ -125,7 +126,7 @@ extension AgentConfiguration {
                 if let context { detail += " (\(context.text) at line \(context.mark.line))" }
             case .duplicatedKeysInMapping(let duplicates, let context):
                 line = context.mark.line
-                detail = "duplicate key \(duplicates.map { ConfigurationNode.quote($0) }.joined(separator: ", "))"
+                detail = "duplicate key \(duplicates.map { QuotedText.quote($0) }.joined(separator: ", "))"
             default:
                 detail = "not valid YAML: \(yamlError)"
             }

@@ -1,3 +1,5 @@
+import VigilProtocol
+
 extension AgentConfiguration {
     /// The effective settings, one `key.path: value` per line with defaults filled in, for
     /// `vigil-agent check-config`. Shows the TLS file paths only, never their contents.
@@ -6,7 +8,7 @@ extension AgentConfiguration {
             items.isEmpty ? "[]" : "[" + items.joined(separator: ", ") + "]"
         }
         let labelText = labels.sorted { $0.key < $1.key }
-            .map { "\($0.key)=\(ConfigurationNode.quote($0.value))" }
+            .map { "\($0.key)=\(QuotedText.quote($0.value))" }
         let lines: [(String, String)] = [
             ("agent_id", agentID),
             ("labels", labelText.isEmpty ? "{}" : labelText.joined(separator: ", ")),

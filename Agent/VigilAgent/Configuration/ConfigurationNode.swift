@@ -1,3 +1,4 @@
+import VigilProtocol
 import Yams
 
 /// One node of a composed YAML document together with its dotted key path, so every error it
@@ -24,7 +25,7 @@ struct ConfigurationNode {
     /// The value as a user would recognise it in an error: a quoted scalar, or its kind.
     var rendered: String {
         switch node {
-        case .scalar(let scalar): return Self.quote(scalar.string)
+        case .scalar(let scalar): return QuotedText.quote(scalar.string)
         case .mapping: return "a mapping"
         case .sequence: return "a list"
         case .alias: return "an alias"
@@ -97,26 +98,5 @@ struct ConfigurationNode {
             entries[key] = ConfigurationNode(node: valueNode, path: childPath(key), source: source)
         }
         return ConfigurationMapping(path: path, source: source, entries: entries)
-    }
-
-    /// Quotes `text` like a JSON string so invisible characters show.
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\u{\(String(scalar.value, radix: 16))}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

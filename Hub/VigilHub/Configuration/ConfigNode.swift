@@ -1,3 +1,4 @@
+import VigilProtocol
 import Yams
 
 /// One node of the composed `hub.yaml` with its dotted key path, so every error it raises names
@@ -21,7 +22,7 @@ struct ConfigNode {
     /// The value as a user would recognise it in an error: a quoted scalar, or its kind.
     var rendered: String {
         switch node {
-        case .scalar(let scalar): return Self.quote(scalar.string)
+        case .scalar(let scalar): return QuotedText.quote(scalar.string)
         case .mapping: return "a mapping"
         case .sequence: return "a list"
         case .alias: return "an alias"
@@ -122,27 +123,6 @@ struct ConfigNode {
             entries[key] = ConfigNode(node: valueNode, path: childPath(key), source: source)
         }
         return ConfigMapping(path: path, source: source, entries: entries)
-    }
-
-    /// Quotes `text` like a JSON string so invisible characters show.
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\u{\(String(scalar.value, radix: 16))}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }
 

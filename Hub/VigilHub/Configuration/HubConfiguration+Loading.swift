@@ -1,4 +1,5 @@
 import Foundation
+import VigilProtocol
 import Yams
 
 extension HubConfiguration {
@@ -197,7 +198,7 @@ extension HubConfiguration {
                 detail = "not valid YAML: \(problem)"
             case .duplicatedKeysInMapping(let duplicates, let context):
                 line = context.mark.line
-                detail = "duplicate key \(duplicates.map { ConfigNode.quote($0) }.joined(separator: ", "))"
+                detail = "duplicate key \(duplicates.map { QuotedText.quote($0) }.joined(separator: ", "))"
             default:
                 detail = "not valid YAML: \(yamlError)"
             }

@@ -1,3 +1,5 @@
+import VigilProtocol
+
 extension HubConfiguration {
     /// The effective settings, one `key.path: value` per line with defaults filled in, for
     /// `vigil-hub check-config`. Shows the TLS file paths only, never their contents.
@@ -7,7 +9,7 @@ extension HubConfiguration {
         let baseline: String
         switch judge.baseline {
         case .auto: baseline = "auto"
-        case .pinned(let version): baseline = ConfigNode.quote(version)
+        case .pinned(let version): baseline = QuotedText.quote(version)
         }
         var lines: [(String, String)] = [
             ("listen", listen.description),
