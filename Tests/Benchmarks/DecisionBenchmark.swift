@@ -80,17 +80,8 @@ enum DecisionBenchmark {
         let hub = try PipelineBenchmark.startHub(work: work, binDirectory: binDirectory, database: path)
         defer { hub.process.stop() }
         for window in ["30m", "24h"] {
-            var latencies: [Double] = []
-            let url = URL(string: "http://\(hub.admin)/v1/versions?service=svc-1&window=\(window)")!
-            for _ in 0..<50 {
-                let requestStart = ContinuousClock.now
-                let (data, response) = try await URLSession.shared.data(from: url)
-                guard (response as? HTTPURLResponse)?.statusCode == 200, !data.isEmpty else {
-                    throw BenchError("/v1/versions failed: \(String(decoding: data, as: UTF8.self))")
-                }
-                latencies.append((ContinuousClock.now - requestStart).seconds * 1000)
-            }
-            latencies.sort()
+            let latencies = try await PipelineBenchmark.getLatencies(
+                URL(string: "http://\(hub.admin)/v1/versions?service=svc-1&window=\(window)")!)
             Report.line(
                 "GET /v1/versions window=\(window)",
                 String(

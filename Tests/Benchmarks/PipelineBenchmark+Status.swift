@@ -57,21 +57,25 @@ extension PipelineBenchmark {
             String(format: "%.0f events/s", Double(events) / (ContinuousClock.now - loadStart).seconds))
         let hub = try startHub(work: work, binDirectory: binDirectory, database: "\(work)/hub.db")
         defer { hub.process.stop() }
-        var latencies: [Double] = []
-        let url = URL(string: "http://\(hub.admin)/v1/status")!
-        for _ in 0..<50 {
-            let started = ContinuousClock.now
-            let (data, response) = try await URLSession.shared.data(from: url)
-            guard (response as? HTTPURLResponse)?.statusCode == 200, !data.isEmpty else {
-                throw BenchError("status failed")
-            }
-            latencies.append((ContinuousClock.now - started).seconds * 1000)
-        }
-        latencies.sort()
+        let latencies = try await getLatencies(URL(string: "http://\(hub.admin)/v1/status")!)
         Report.line(
             "latency over 50 requests",
             String(
                 format: "p50 %.2f ms, p99 %.2f ms, max %.2f ms", latencies[25], latencies[49 * 99 / 100], latencies[49])
         )
+    }
+
+    /// Milliseconds for each of `count` GETs of `url`, sorted; any answer but a non-empty 200 is an error.
+    static func getLatencies(_ url: URL, count: Int = 50) async throws -> [Double] {
+        var latencies: [Double] = []
+        for _ in 0..<count {
+            let started = ContinuousClock.now
+            let (data, response) = try await URLSession.shared.data(from: url)
+            guard (response as? HTTPURLResponse)?.statusCode == 200, !data.isEmpty else {
+                throw BenchError("GET \(url.path) failed: \(String(decoding: data, as: UTF8.self))")
+            }
+            latencies.append((ContinuousClock.now - started).seconds * 1000)
+        }
+        return latencies.sorted()
     }
 }
