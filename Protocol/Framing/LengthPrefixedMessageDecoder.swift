@@ -47,10 +47,23 @@ public struct LengthPrefixedMessageDecoder<M: SwiftProtobuf.Message & Sendable>:
         _ payload: ByteBuffer,
         options: BinaryDecodingOptions = BinaryDecodingOptions()
     ) throws(FrameError) -> M {
+        if let message = payload.withUnsafeReadableBytes(fastDecode) { return message }
         do {
             return try M(serializedBytes: payload.readableBytesSpan, options: options)
         } catch {
             throw .undecodable(length: payload.readableBytes, type: M.protoMessageName, cause: error)
         }
+    }
+
+    /// ``RecordWireDecoder``'s answer for the ingest hot path's messages; nil for every other type and
+    /// for payloads it leaves to swift-protobuf.
+    private static func fastDecode(_ bytes: UnsafeRawBufferPointer) -> M? {
+        if M.self == Vigil_V1_Frame.self {
+            return RecordWireDecoder.frame(bytes).map { unsafeBitCast($0, to: M.self) }
+        }
+        if M.self == Vigil_V1_Record.self {
+            return RecordWireDecoder.record(bytes).map { unsafeBitCast($0, to: M.self) }
+        }
+        return nil
     }
 }
