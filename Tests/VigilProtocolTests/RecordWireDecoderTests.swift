@@ -19,7 +19,12 @@ struct RecordWireDecoderTests {
         bare.timeUnixNano = -5  // a negative varint takes ten bytes
         bare.attributes = ["": ""]  // an entry with neither key nor value on the wire
         records.append(.with { $0.event = bare })
-        records.append(.with { $0.sample = .with { $0.metric = "disk.free"; $0.value = -0.0 } })
+        records.append(
+            .with {
+                $0.sample = .with {
+                    $0.metric = "disk.free"; $0.value = -0.0
+                }
+            })
         records.append(Vigil_V1_Record())
         return records
     }
@@ -53,7 +58,11 @@ struct RecordWireDecoderTests {
             #expect(Self.same(fast, try Vigil_V1_Record(serializedBytes: encoded)))
             #expect(Self.same(fast, record))
         }
-        let frame = Samples.frame(.batch(.with { $0.firstSeq = 300; $0.records = records }))
+        let frame = Samples.frame(
+            .batch(
+                .with {
+                    $0.firstSeq = 300; $0.records = records
+                }))
         let encoded = try Self.bytes(frame)
         #expect(Self.same(Self.fastFrame(encoded), frame))
     }
@@ -63,9 +72,16 @@ struct RecordWireDecoderTests {
         let event = try Self.bytes(Vigil_V1_Record.with { $0.event = Samples.event(1) })
         let change = try Self.bytes(
             Vigil_V1_Record.with {
-                $0.event = .with { $0.timeUnixNano = 42; $0.attributes = ["peer.uid": "1000", "region": "us"] }
+                $0.event = .with {
+                    $0.timeUnixNano = 42; $0.attributes = ["peer.uid": "1000", "region": "us"]
+                }
             })
-        let sample = try Self.bytes(Vigil_V1_Record.with { $0.sample = .with { $0.metric = "cpu"; $0.value = 1 } })
+        let sample = try Self.bytes(
+            Vigil_V1_Record.with {
+                $0.sample = .with {
+                    $0.metric = "cpu"; $0.value = 1
+                }
+            })
         let cases: [(String, [UInt8])] = [
             ("an agent's change appended to an event", event + change),
             ("event given twice", event + event),
@@ -112,11 +128,16 @@ struct RecordWireDecoderTests {
         let records = try Self.canonicalRecords().map(Self.bytes)
         let frames = try (0..<4).map { n in
             try Self.bytes(
-                Samples.frame(.batch(.with { $0.firstSeq = UInt64(n + 1); $0.records = (0..<(n + 1)).map(Samples.record) })))
+                Samples.frame(
+                    .batch(
+                        .with {
+                            $0.firstSeq = UInt64(n + 1); $0.records = (0..<(n + 1)).map(Samples.record)
+                        })))
         }
         var accepted = 0
         for iteration in 0..<20_000 {
-            let original = iteration % 2 == 0 ? records.randomElement(using: &random)! : frames.randomElement(using: &random)!
+            let original =
+                iteration % 2 == 0 ? records.randomElement(using: &random)! : frames.randomElement(using: &random)!
             var bytes = original
             for _ in 0..<Int.random(in: 1...3, using: &random) {
                 switch Int.random(in: 0..<4, using: &random) {
@@ -125,7 +146,8 @@ struct RecordWireDecoderTests {
                 case 1 where !bytes.isEmpty:
                     bytes.removeLast(Int.random(in: 1...min(8, bytes.count), using: &random))
                 case 2:
-                    bytes.insert(UInt8.random(in: 0...255, using: &random), at: Int.random(in: 0...bytes.count, using: &random))
+                    bytes.insert(
+                        UInt8.random(in: 0...255, using: &random), at: Int.random(in: 0...bytes.count, using: &random))
                 default:
                     bytes += original.prefix(Int.random(in: 0...original.count, using: &random))
                 }
