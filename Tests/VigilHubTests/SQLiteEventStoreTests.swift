@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import Synchronization
 import Testing
@@ -217,6 +218,13 @@ struct SQLiteEventStoreTests {
             return
         }
         #expect(event.attributes == attributes)
+        // Stored as JSON with sorted keys, so equal maps are equal text.
+        let text = try await DatabaseQueue(path: dir.file("hub.db")).read { db in
+            try String.fetchOne(db, sql: "SELECT attributes FROM events")
+        }
+        #expect(
+            text == #"{"back\\slash":"C:\\tmp","bell":"\u0007\u001f","empty":"","lines":"a\nb\r\tc","#
+                + #""plain":"/api/cart","quote\"d":"say \"hi\"","ünï":"çødé ☃"}"#)
     }
 
     @Test("committed pages reach the main database file without the writer checkpointing")

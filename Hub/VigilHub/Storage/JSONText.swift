@@ -2,18 +2,30 @@ import Foundation
 
 /// Label and attribute maps as JSON text in the database: keys sorted, so equal maps are equal text.
 enum JSONText {
-    /// `{"k":"v",...}` with keys in byte order; `nil` for an empty map (stored as NULL).
+    /// `{"k":"v",...}` with keys in `String` order; `nil` for an empty map (stored as NULL).
     static func encode(_ map: [String: String]) -> String? {
-        if map.isEmpty { return nil }
-        var out = "{"
-        out.reserveCapacity(2 + map.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
-        for (index, entry) in map.sorted(by: { $0.key < $1.key }).enumerated() {
-            if index > 0 { out += "," }
-            appendQuoted(entry.key, to: &out)
-            out += ":"
-            appendQuoted(entry.value, to: &out)
+        var bytes: [UInt8] = []
+        guard encode(map, into: &bytes) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Replaces `out` with the UTF-8 of ``encode(_:)``'s text and returns true, or returns false for an
+    /// empty map. The insert path reuses one buffer for every record of a commit: this runs for every
+    /// stored record, on the hub's single writer.
+    static func encode(_ map: [String: String], into out: inout [UInt8]) -> Bool {
+        out.removeAll(keepingCapacity: true)
+        guard let first = map.first else { return false }
+        out.append(UInt8(ascii: "{"))
+        if map.count == 1 {
+            appendEntry(first.key, first.value, to: &out)
+        } else {
+            for (index, key) in map.keys.sorted().enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                appendEntry(key, map[key]!, to: &out)
+            }
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return true
     }
 
     /// The map in `text`; an empty map for NULL or text that is not a JSON object of strings.
@@ -22,31 +34,29 @@ enum JSONText {
         return (try? JSONDecoder().decode([String: String].self, from: data)) ?? [:]
     }
 
-    static func appendQuoted(_ text: String, to out: inout String) {
-        out += "\""
-        // Most labels and attributes need no escaping: append them whole (this runs for every stored
-        // record, on the hub's single writer).
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out += text
-            out += "\""
-            return
-        }
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
+    private static func appendEntry(_ key: String, _ value: String, to out: inout [UInt8]) {
+        appendQuoted(key, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendQuoted(value, to: &out)
+    }
+
+    private static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                // Multi-byte UTF-8 never contains a byte below 0x80, so every escape is an ASCII one.
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
             default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+                out.append(byte)
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }

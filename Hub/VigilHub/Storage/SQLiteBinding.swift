@@ -42,6 +42,19 @@ struct SQLiteBinding {
         if let value { bind(index, value) } else { sqlite3_bind_null(handle, index) }
     }
 
+    /// Binds UTF-8 bytes as text, or NULL.
+    func bind(_ index: Int32, utf8 text: [UInt8]?) {
+        guard let text, !text.isEmpty else {
+            if text == nil { sqlite3_bind_null(handle, index) } else { bind(index, "") }
+            return
+        }
+        text.withUnsafeBufferPointer { bytes in
+            _ = sqlite3_bind_text(
+                handle, index, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
+                Int32(bytes.count), Self.transient)
+        }
+    }
+
     func bind(_ index: Int32, _ value: Data) {
         _ = value.withUnsafeBytes { raw in
             sqlite3_bind_blob(

@@ -40,11 +40,12 @@ extension SQLiteEventStore {
         outcome.duplicateSeqs = decision.skip
         outcome.missing = decision.missing
         var newest: Int64 = 0
+        var json: [UInt8] = []
         for index in decision.skip..<batch.records.count {
             let seq = Int64(bitPattern: batch.firstSeq + UInt64(index))
             switch batch.records[index].body {
             case .event(let event):
-                try insert(event, agentID: batch.agentID, seq: seq, db: db, statement: s.insertEvent)
+                try insert(event, agentID: batch.agentID, seq: seq, db: db, statement: s.insertEvent, json: &json)
                 if sqlite3_changes(db.sqliteConnection) == 0 {
                     outcome.duplicateEvents += 1
                 } else {
@@ -52,7 +53,7 @@ extension SQLiteEventStore {
                 }
                 newest = max(newest, event.timeUnixNano)
             case .sample(let sample):
-                try insert(sample, agentID: batch.agentID, seq: seq, db: db, statement: s.insertSample)
+                try insert(sample, agentID: batch.agentID, seq: seq, db: db, statement: s.insertSample, json: &json)
                 outcome.samples += 1
                 newest = max(newest, sample.timeUnixNano)
             case nil:
@@ -97,8 +98,10 @@ extension SQLiteEventStore {
         }
     }
 
+    /// `json` is scratch space for the attributes' text, reused across the records of a commit.
     private static func insert(
-        _ event: Vigil_V1_Event, agentID: String, seq: Int64, db: Database, statement: Statement
+        _ event: Vigil_V1_Event, agentID: String, seq: Int64, db: Database, statement: Statement,
+        json: inout [UInt8]
     ) throws {
         let b = SQLiteBinding(handle: statement.sqliteStatement)
         b.reset()
@@ -112,12 +115,13 @@ extension SQLiteEventStore {
         b.bind(8, Int64(event.outcome.rawValue))
         b.bind(9, event.durationMs)
         b.bind(10, event.errorCategory)
-        b.bind(11, JSONText.encode(event.attributes))
+        b.bind(11, utf8: JSONText.encode(event.attributes, into: &json) ? json : nil)
         try b.run(db)
     }
 
     private static func insert(
-        _ sample: Vigil_V1_Sample, agentID: String, seq: Int64, db: Database, statement: Statement
+        _ sample: Vigil_V1_Sample, agentID: String, seq: Int64, db: Database, statement: Statement,
+        json: inout [UInt8]
     ) throws {
         let b = SQLiteBinding(handle: statement.sqliteStatement)
         b.reset()
@@ -126,7 +130,7 @@ extension SQLiteEventStore {
         b.bind(3, seq)
         b.bind(4, sample.metric)
         b.bind(5, sample.value)
-        b.bind(6, JSONText.encode(sample.labels))
+        b.bind(6, utf8: JSONText.encode(sample.labels, into: &json) ? json : nil)
         try b.run(db)
     }
 }
