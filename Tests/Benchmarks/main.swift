@@ -24,6 +24,9 @@ do {
     let only = value("--only")
     print("Vigil benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, release build")
     if only == nil || only == "codec" { try CodecBenchmark.run() }
+    if only == nil || only == "store" {
+        try await StoreBenchmark.run(events: Int(value("--events") ?? "") ?? 600_000)
+    }
     if only == nil || only == "agent" {
         try await AgentBenchmark.run(binDirectory: binDirectory, packageRoot: packageRoot)
     }

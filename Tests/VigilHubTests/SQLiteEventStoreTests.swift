@@ -135,7 +135,9 @@ struct SQLiteEventStoreTests {
         #expect(try await reopened.openStream(hello(), at: now) == 42)
         #expect(try await reopened.totals().events == 42)
         #expect(
-            try reopened.appliedMigrations() == ["v1-streams-agents-records", "v2-alert-state", "v2-minute-rollups"])
+            try reopened.appliedMigrations() == [
+                "v1-streams-agents-records", "v2-alert-state", "v2-minute-rollups", "v3-drop-events-by-agent",
+            ])
     }
 
     @Test("hello and disconnect set the agent's connection, labels and last seen; batches its lag source")

@@ -83,6 +83,13 @@ enum HubSchema {
         migrator.registerMigration("v2-minute-rollups") { db in
             try RollupSchema.create(db)
         }
+        migrator.registerMigration("v3-drop-events-by-agent") { db in
+            // Every stored event paid 2.3 µs of the hub's single writer (a quarter of its insert cost) to
+            // keep this index, which only served queries by agent without a service. Such queries now
+            // read the time range through the (time_unix_nano, event_id) index and filter by agent;
+            // rollups and version analysis never used it.
+            try db.execute(sql: "DROP INDEX events_by_agent")
+        }
         return migrator
     }
 }

@@ -10,14 +10,21 @@ enum JSONText {
     }
 
     /// Replaces `out` with the UTF-8 of ``encode(_:)``'s text and returns true, or returns false for an
-    /// empty map. The insert path reuses one buffer for every record of a commit: this runs for every
-    /// stored record, on the hub's single writer.
+    /// empty map. The insert path reuses one buffer for every record of a commit, and maps of one or two
+    /// entries (most of them) are written without sorting: this runs for every stored record, on the
+    /// hub's single writer.
     static func encode(_ map: [String: String], into out: inout [UInt8]) -> Bool {
         out.removeAll(keepingCapacity: true)
         guard let first = map.first else { return false }
         out.append(UInt8(ascii: "{"))
         if map.count == 1 {
             appendEntry(first.key, first.value, to: &out)
+        } else if map.count == 2 {
+            let second = map[map.index(after: map.startIndex)]
+            let (a, b) = first.key < second.key ? (first, second) : (second, first)
+            appendEntry(a.key, a.value, to: &out)
+            out.append(UInt8(ascii: ","))
+            appendEntry(b.key, b.value, to: &out)
         } else {
             for (index, key) in map.keys.sorted().enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }

@@ -63,6 +63,17 @@ struct SQLiteBinding {
         }
     }
 
+    /// Steps a query: true with a row to read, false when done.
+    func step(_ db: Database) throws -> Bool {
+        switch sqlite3_step(handle) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        case let code:
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+    }
+
     /// Runs a statement that returns no rows.
     func run(_ db: Database) throws {
         let code = sqlite3_step(handle)
