@@ -90,6 +90,30 @@ struct SQLiteEventStoreTests {
         #expect(try await store.highWaterMark(agentID: "web-01", streamID: Records.stream(1)) == 12)
     }
 
+    @Test("a batch spanning several multi-row inserts counts new and duplicate events and samples exactly")
+    func multiRowCounts() async throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteEventStore.open(path: dir.file("hub.db"))
+        // web-01 stores events 0, 3, 6, ... 99 first.
+        _ = try await store.commit(
+            [batch("web-01", first: 1, stride(from: 0, through: 99, by: 3).map { Records.event($0) })], at: now)
+        // web-02 sends 100 records: every fifth a sample, the rest events 0...99 of which a third are
+        // already stored, plus event 1 a second time in the same batch.
+        var records: [Vigil_V1_Record] = []
+        for n in 0..<100 { records.append(n % 5 == 4 ? Records.sample(n) : Records.event(n)) }
+        records.append(Records.event(1))
+        let outcome = try await store.commit([batch("web-02", first: 1, records)], at: now)
+        let events = (0..<100).filter { $0 % 5 != 4 }
+        let alreadyStored = events.filter { $0 % 3 == 0 }.count
+        #expect(outcome[0].samples == 20)
+        #expect(outcome[0].events == events.count - alreadyStored)
+        #expect(outcome[0].duplicateEvents == alreadyStored + 1)
+        #expect(outcome[0].throughSeq == 101)
+        let stored = try await store.records(matching: RecordQuery(kinds: .events))
+        #expect(stored.count == 34 + events.count - alreadyStored)
+        #expect(Set(stored.map(\.agentID)).count == 2)
+    }
+
     @Test("the same event id and time from two agents is stored once, the second counted as a duplicate")
     func sameEventTwoAgents() async throws {
         let dir = TemporaryDirectory()

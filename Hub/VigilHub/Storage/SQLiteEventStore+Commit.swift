@@ -41,18 +41,34 @@ extension SQLiteEventStore {
         outcome.missing = decision.missing
         var newest: Int64 = 0
         var json: [UInt8] = []
+        // Events go in as multi-row statements of up to `eventsPerStatement` rows; SQLite counts the
+        // rows a statement inserted, and the rest were duplicates it ignored.
+        var run: [Int] = []
+        run.reserveCapacity(eventsPerStatement)
+        func insertRun() throws {
+            if run.isEmpty { return }
+            let statement = try db.cachedStatement(sql: insertEventsSQL[run.count - 1])
+            let b = SQLiteBinding(handle: statement.sqliteStatement)
+            b.reset()
+            for (row, index) in run.enumerated() {
+                guard case .event(let event) = batch.records[index].body else { continue }
+                let seq = Int64(bitPattern: batch.firstSeq + UInt64(index))
+                bind(event, agentID: batch.agentID, seq: seq, to: b, at: Int32(row * eventColumns), json: &json)
+            }
+            try b.run(db)
+            let inserted = Int(sqlite3_changes(db.sqliteConnection))
+            outcome.events += inserted
+            outcome.duplicateEvents += run.count - inserted
+            run.removeAll(keepingCapacity: true)
+        }
         for index in decision.skip..<batch.records.count {
-            let seq = Int64(bitPattern: batch.firstSeq + UInt64(index))
             switch batch.records[index].body {
             case .event(let event):
-                try insert(event, agentID: batch.agentID, seq: seq, db: db, statement: s.insertEvent, json: &json)
-                if sqlite3_changes(db.sqliteConnection) == 0 {
-                    outcome.duplicateEvents += 1
-                } else {
-                    outcome.events += 1
-                }
+                run.append(index)
+                if run.count == eventsPerStatement { try insertRun() }
                 newest = max(newest, event.timeUnixNano)
             case .sample(let sample):
+                let seq = Int64(bitPattern: batch.firstSeq + UInt64(index))
                 try insert(sample, agentID: batch.agentID, seq: seq, db: db, statement: s.insertSample, json: &json)
                 outcome.samples += 1
                 newest = max(newest, sample.timeUnixNano)
@@ -60,6 +76,7 @@ extension SQLiteEventStore {
                 break  // The receiver validated every record; an empty one never gets here.
             }
         }
+        try insertRun()
         let stream = SQLiteBinding(handle: s.upsertStream.sqliteStatement)
         stream.reset()
         stream.bind(1, batch.agentID)
@@ -98,25 +115,37 @@ extension SQLiteEventStore {
         }
     }
 
-    /// `json` is scratch space for the attributes' text, reused across the records of a commit.
-    private static func insert(
-        _ event: Vigil_V1_Event, agentID: String, seq: Int64, db: Database, statement: Statement,
+    /// Most events in one INSERT: one statement of many rows spends SQLite's per-statement work (cursors
+    /// on the table and its indexes, halt, reset) once for all of them. 32 rows bind 352 parameters.
+    static let eventsPerStatement = 32
+    private static let eventColumns = 11
+    /// `INSERT OR IGNORE INTO events ... VALUES (...)` with 1...`eventsPerStatement` rows, at index n − 1.
+    private static let insertEventsSQL: [String] = (1...eventsPerStatement).map { rows in
+        let row = "(" + Array(repeating: "?", count: eventColumns).joined(separator: ", ") + ")"
+        return """
+            INSERT OR IGNORE INTO events (time_unix_nano, event_id, agent_id, seq, service, version, name,
+                                          outcome, duration_ms, error_category, attributes)
+            VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))
+            """
+    }
+
+    /// Binds one event's columns at parameters `offset + 1 ... offset + 11`; `json` is scratch space for
+    /// the attributes' text, reused across the records of a commit.
+    private static func bind(
+        _ event: Vigil_V1_Event, agentID: String, seq: Int64, to b: SQLiteBinding, at offset: Int32,
         json: inout [UInt8]
-    ) throws {
-        let b = SQLiteBinding(handle: statement.sqliteStatement)
-        b.reset()
-        b.bind(1, event.timeUnixNano)
-        b.bind(2, event.eventID)
-        b.bind(3, agentID)
-        b.bind(4, seq)
-        b.bind(5, event.service)
-        b.bind(6, event.version)
-        b.bind(7, event.name)
-        b.bind(8, Int64(event.outcome.rawValue))
-        b.bind(9, event.durationMs)
-        b.bind(10, event.errorCategory)
-        b.bind(11, utf8: JSONText.encode(event.attributes, into: &json) ? json : nil)
-        try b.run(db)
+    ) {
+        b.bind(offset + 1, event.timeUnixNano)
+        b.bind(offset + 2, event.eventID)
+        b.bind(offset + 3, agentID)
+        b.bind(offset + 4, seq)
+        b.bind(offset + 5, event.service)
+        b.bind(offset + 6, event.version)
+        b.bind(offset + 7, event.name)
+        b.bind(offset + 8, Int64(event.outcome.rawValue))
+        b.bind(offset + 9, event.durationMs)
+        b.bind(offset + 10, event.errorCategory)
+        b.bind(offset + 11, utf8: JSONText.encode(event.attributes, into: &json) ? json : nil)
     }
 
     private static func insert(
@@ -138,19 +167,12 @@ extension SQLiteEventStore {
 /// The prepared statements of one commit, from GRDB's statement cache.
 private struct CommitStatements {
     let selectHWM: Statement
-    let insertEvent: Statement
     let insertSample: Statement
     let upsertStream: Statement
     let touchAgent: Statement
 
     init(_ db: Database) throws {
         selectHWM = try db.cachedStatement(sql: "SELECT hwm FROM streams WHERE agent_id = ? AND stream_id = ?")
-        insertEvent = try db.cachedStatement(
-            sql: """
-                INSERT OR IGNORE INTO events (time_unix_nano, event_id, agent_id, seq, service, version, name,
-                                              outcome, duration_ms, error_category, attributes)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
         insertSample = try db.cachedStatement(
             sql: "INSERT INTO samples (time_unix_nano, agent_id, seq, metric, value, labels) VALUES (?, ?, ?, ?, ?, ?)")
         upsertStream = try db.cachedStatement(
