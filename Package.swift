@@ -205,6 +205,7 @@ let package = Package(
                 "VigilAgent",
                 "VigilHub",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "Tests/Fuzz/Targets",
             swiftSettings: strict

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SwiftProtobuf
 import VigilAgent
 import VigilHub
 import VigilProtocol
@@ -45,10 +46,30 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 precondition(payload.readableBytes >= 1 && payload.readableBytes <= smallFrameLimit, "payload size")
                 precondition(buffer.readableBytes == before - 4 - payload.readableBytes, "consumed exactly one frame")
                 _ = try? LengthPrefixedMessageDecoder<Vigil_V1_Frame>.decodeMessage(payload)
+                checkFastPath(Array(payload.readableBytesView))
             } catch {
                 precondition(buffer.readableBytes == before, "a framing error consumes nothing")
                 break
             }
+        }
+    }
+
+    /// `RecordWireDecoder` against swift-protobuf on the same bytes, read as a frame (the hub) and as a
+    /// record (the agent): whatever the fast path returns, swift-protobuf must decode identically.
+    static func checkFastPath(_ bytes: [UInt8]) {
+        var options = BinaryEncodingOptions()
+        options.useDeterministicOrdering = true
+        func encoded(_ message: some SwiftProtobuf.Message) -> [UInt8]? {
+            try? message.serializedBytes(options: options)
+        }
+        if let fast = bytes.withUnsafeBytes({ RecordWireDecoder.frame($0) }) {
+            let reference = try? Vigil_V1_Frame(serializedBytes: bytes)
+            precondition(reference.flatMap(encoded) == encoded(fast), "fast frame decoding differs from swift-protobuf")
+        }
+        if let fast = bytes.withUnsafeBytes({ RecordWireDecoder.record($0) }) {
+            let reference = try? Vigil_V1_Record(serializedBytes: bytes)
+            precondition(
+                reference.flatMap(encoded) == encoded(fast), "fast record decoding differs from swift-protobuf")
         }
     }
 
