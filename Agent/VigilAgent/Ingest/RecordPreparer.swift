@@ -43,6 +43,15 @@ public struct RecordPreparer: Sendable {
     /// same for every event of the connection, so it is encoded once.
     public struct SuffixCache: Sendable {
         var byMask: [UInt8: [UInt8]] = [:]
+        /// The peer's uid and pid as attribute values, made once per peer rather than once per record.
+        var peerText: (peer: PeerCredentials, uid: String, pid: String)?
+
+        mutating func text(of peer: PeerCredentials) -> (uid: String, pid: String) {
+            if let cached = peerText, cached.peer == peer { return (cached.uid, cached.pid) }
+            let text = (uid: String(peer.uid), pid: String(peer.pid))
+            peerText = (peer, text.uid, text.pid)
+            return text
+        }
 
         /// An empty cache.
         public init() {}
@@ -59,8 +68,9 @@ public struct RecordPreparer: Sendable {
     ) throws(ValidationError) -> [UInt8] {
         if case .event(var event) = record.body, !event.eventID.isEmpty, event.timeUnixNano != 0 {
             // Fast path: only record-independent fields are filled in.
-            let uid = peer.map { String($0.uid) }
-            let pid = peer.map { String($0.pid) }
+            let text = peer.map { cache.text(of: $0) }
+            let uid = text?.uid
+            let pid = text?.pid
             let addService = event.service.isEmpty && !service.isEmpty
             let addVersion = event.version.isEmpty && !version.isEmpty
             let addPeer = peer != nil && (event.attributes["peer.uid"] != uid || event.attributes["peer.pid"] != pid)
