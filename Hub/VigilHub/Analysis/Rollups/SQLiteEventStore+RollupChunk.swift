@@ -141,8 +141,8 @@ extension SQLiteEventStore {
         return rows
     }
 
-    /// A JSON attribute as text: agents store attributes as strings, but a number is read as one too.
-    /// Column `column` of the current row as ``text(_:)`` would give it.
+    /// Column `column` of the current row, a JSON attribute, as text: agents store attributes as strings,
+    /// but a number is read as one too.
     private static func scoreText(_ handle: OpaquePointer, _ column: Int32) -> String? {
         switch sqlite3_column_type(handle, column) {
         case SQLITE_TEXT:
@@ -153,15 +153,6 @@ extension SQLiteEventStore {
         case SQLITE_INTEGER: String(sqlite3_column_int64(handle, column))
         case SQLITE_FLOAT: String(sqlite3_column_double(handle, column))
         default: nil
-        }
-    }
-
-    static func text(_ value: DatabaseValue) -> String? {
-        switch value.storage {
-        case .string(let text): text
-        case .int64(let number): String(number)
-        case .double(let number): String(number)
-        case .null, .blob: nil
         }
     }
 
