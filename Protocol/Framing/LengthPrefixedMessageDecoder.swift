@@ -15,9 +15,7 @@ public struct LengthPrefixedMessageDecoder<M: SwiftProtobuf.Message & Sendable>:
     /// Creates a decoder accepting frames up to `maxFrameBytes`.
     public init(maxFrameBytes: Int = FrameParser.defaultMaxFrameBytes) {
         self.parser = FrameParser(maxFrameBytes: maxFrameBytes)
-        var options = BinaryDecodingOptions()
-        options.messageDepthLimit = 16
-        self.options = options
+        self.options = .frames
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
@@ -66,4 +64,14 @@ public struct LengthPrefixedMessageDecoder<M: SwiftProtobuf.Message & Sendable>:
         }
         return nil
     }
+}
+
+extension BinaryDecodingOptions {
+    /// The options frames from a peer are decoded with, by the decoder and by ``RecordWireDecoder``'s
+    /// fallback: messages nest no deeper than 16.
+    static let frames: BinaryDecodingOptions = {
+        var options = BinaryDecodingOptions()
+        options.messageDepthLimit = 16
+        return options
+    }()
 }

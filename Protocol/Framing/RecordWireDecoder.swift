@@ -44,7 +44,7 @@ public enum RecordWireDecoder {
                 guard let body = reader.lengthDelimited() else { return nil }
                 if let record = record(body) {
                     batch.records.append(record)
-                } else if let record = try? Vigil_V1_Record(serializedBytes: Array(body), options: options) {
+                } else if let record = try? Vigil_V1_Record(serializedBytes: Array(body), options: .frames) {
                     batch.records.append(record)  // one the fast path declines: swift-protobuf decodes it
                 } else {
                     return nil
@@ -174,13 +174,6 @@ public enum RecordWireDecoder {
         map[key] = value
         return true
     }
-
-    /// The options the fallback decodes nested records with (as ``LengthPrefixedMessageDecoder``).
-    private static let options: BinaryDecodingOptions = {
-        var options = BinaryDecodingOptions()
-        options.messageDepthLimit = 16
-        return options
-    }()
 }
 
 /// A field's number and wire type, as one varint.

@@ -105,14 +105,8 @@ extension SQLiteEventStore {
         select.bind(1, batch.agentID)
         select.bind(2, batch.streamID)
         defer { sqlite3_reset(statement.sqliteStatement) }
-        let code = sqlite3_step(statement.sqliteStatement)
-        switch code {
-        case SQLITE_ROW: return UInt64(bitPattern: sqlite3_column_int64(statement.sqliteStatement, 0))
-        case SQLITE_DONE: return 0
-        default:
-            throw DatabaseError(
-                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-        }
+        guard try select.step(db) else { return 0 }
+        return UInt64(bitPattern: sqlite3_column_int64(statement.sqliteStatement, 0))
     }
 
     /// Most events in one INSERT: one statement of many rows spends SQLite's per-statement work (cursors
