@@ -3,19 +3,27 @@ import VigilHub
 import VigilProtocol
 
 /// The hub's store alone, on one thread: decoded batches committed to SQLite as the hub's writer commits
-/// them (three agents' batches of 1,000 events, ten batches per transaction), then rolled up as the
-/// rollup job does. CPU per event here is free of the network, TLS and the other processes, so changes
-/// to the write path can be compared run to run.
+/// them (three agents' batches of 1,000 events, ten batches per transaction), with the commits folding
+/// the minute rollups as the hub does; then the same again with the rollup job reading the events back
+/// instead. CPU per event here is free of the network, TLS and the other processes, so changes to the
+/// write path can be compared run to run.
 enum StoreBenchmark {
     static let agents = 3
     static let batchRecords = 1000
     static let batchesPerCommit = 10
 
     static func run(events: Int) async throws {
+        Report.section(
+            "Hub store on one thread (\(events) events, \(batchesPerCommit) batches of \(batchRecords) per commit)")
+        try await run(events: events, rollsUpOnCommit: true)
+        try await run(events: events, rollsUpOnCommit: false)
+    }
+
+    static func run(events: Int, rollsUpOnCommit: Bool) async throws {
         let work = NSTemporaryDirectory() + "vigil-bench-store-\(getpid())"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let store = try SQLiteEventStore.open(path: "\(work)/hub.db")
+        let store = try SQLiteEventStore.open(path: "\(work)/hub.db", rollsUpOnCommit: rollsUpOnCommit)
         let base = Int64(Date().timeIntervalSince1970) * 1_000_000_000
         var streams: [Data] = []
         for n in 1...agents {
@@ -41,8 +49,6 @@ enum StoreBenchmark {
                     records: records, previousSeq: nextSeq[agent] - 1)
             }
         }
-        Report.section(
-            "Hub store on one thread (\(events) events, \(batchesPerCommit) batches of \(batchRecords) per commit)")
         // Wall time of the awaited calls: nothing else runs meanwhile but the store's WAL checkpointer.
         var committing = Duration.zero
         var stored = 0
@@ -62,12 +68,20 @@ enum StoreBenchmark {
             rolled += step.events
         }
         let rolling = ContinuousClock.now - start
-        Report.line(
-            "commit", String(format: "%.2f µs per event (%d stored)", committing.seconds / Double(stored) * 1e6, stored)
-        )
-        Report.line(
-            "roll up",
-            String(format: "%.2f µs per event (%d rolled up)", rolling.seconds / Double(max(1, rolled)) * 1e6, rolled))
+        if rollsUpOnCommit {
+            Report.line(
+                "commit and fold rollups",
+                String(format: "%.2f µs per event (%d stored)", committing.seconds / Double(stored) * 1e6, stored))
+            Report.line("left to the rollup job", "\(rolled) events")
+        } else {
+            Report.line(
+                "commit alone",
+                String(format: "%.2f µs per event (%d stored)", committing.seconds / Double(stored) * 1e6, stored))
+            Report.line(
+                "then the job's readback",
+                String(
+                    format: "%.2f µs per event (%d rolled up)", rolling.seconds / Double(max(1, rolled)) * 1e6, rolled))
+        }
     }
 
     static func event(index: Int, agent: Int, base: Int64) -> Vigil_V1_Record {

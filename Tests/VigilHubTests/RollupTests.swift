@@ -6,8 +6,8 @@ import VigilHub
 import VigilProtocol
 import VigilTestSupport
 
-/// The rollup job on a real SQLite store: minute cells, late events, watermark resume, samples, NPS,
-/// retention.
+/// The rollup job on a real SQLite store (commits do not fold here; CommitRollupTests covers that): minute
+/// cells, late events, watermark resume, samples, NPS, retention.
 @Suite("Minute rollups")
 struct RollupTests {
     static let minute: Int64 = Traffic.currentMinute - 10
@@ -37,7 +37,7 @@ struct RollupTests {
     @Test("events roll up per (service, version, host, name, minute) with counts, errors and a duration sketch")
     func eventCells() async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteEventStore.open(path: directory.file("hub.db"))
+        let store = try SQLiteEventStore.open(path: directory.file("hub.db"), rollsUpOnCommit: false)
         var records: [Vigil_V1_Record] = []
         for i in 0..<100 {
             records.append(
@@ -69,7 +69,7 @@ struct RollupTests {
     @Test("a late event merges into its minute's existing row, exactly as if it had come in order")
     func lateEventsMerge() async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteEventStore.open(path: directory.file("hub.db"))
+        let store = try SQLiteEventStore.open(path: directory.file("hub.db"), rollsUpOnCommit: false)
         let early = (0..<50).map { Self.event($0, durationMs: Double($0) * 3 + 1) }
         let late = (50..<80).map { Self.event($0, failed: true, category: "late", durationMs: Double($0) * 3 + 1) }
         try await Traffic.commit(early + [Self.event(900, minute: Self.minute + 2)], as: "h01", labels: [:], to: store)
@@ -105,11 +105,11 @@ struct RollupTests {
                     durationMs: 1 + rng.unit() * 500))
         }
         let oneDirectory = TemporaryDirectory()
-        let one = try SQLiteEventStore.open(path: oneDirectory.file("hub.db"))
+        let one = try SQLiteEventStore.open(path: oneDirectory.file("hub.db"), rollsUpOnCommit: false)
         try await Traffic.commit(records, as: "h01", labels: [:], to: one)
         _ = try await one.rollUp(limit: 10_000)
         let chunkedDirectory = TemporaryDirectory()
-        let chunked = try SQLiteEventStore.open(path: chunkedDirectory.file("hub.db"))
+        let chunked = try SQLiteEventStore.open(path: chunkedDirectory.file("hub.db"), rollsUpOnCommit: false)
         for part in stride(from: 0, to: 600, by: 150) {
             try await Traffic.commit(Array(records[part..<part + 150]), as: "h01-\(part)", labels: [:], to: chunked)
             while try await chunked.rollUp(limit: 37).events > 0 {}
@@ -133,12 +133,12 @@ struct RollupTests {
         let directory = TemporaryDirectory()
         let path = directory.file("hub.db")
         do {
-            let store = try SQLiteEventStore.open(path: path)
+            let store = try SQLiteEventStore.open(path: path, rollsUpOnCommit: false)
             try await Traffic.commit((0..<250).map { Self.event($0) }, as: "h01", labels: [:], to: store)
             #expect(try await store.rollUp(limit: 100).events == 100)
             #expect(try await store.rollupWatermarks().events == 100)
         }
-        let reopened = try SQLiteEventStore.open(path: path)
+        let reopened = try SQLiteEventStore.open(path: path, rollsUpOnCommit: false)
         let service = RollupService(store: reopened, keep: .seconds(86_400), chunkSize: 100, now: { 0 })
         let progress = await service.catchUp()
         #expect(progress.events == 150)
@@ -151,7 +151,7 @@ struct RollupTests {
     @Test("samples roll up to count, min, mean and max per (agent, metric), attributed to the agent's service")
     func samples() async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteEventStore.open(path: directory.file("hub.db"))
+        let store = try SQLiteEventStore.open(path: directory.file("hub.db"), rollsUpOnCommit: false)
         var records = [0.2, 0.4, 0.9].enumerated().map { index, value in
             var sample = Vigil_V1_Sample()
             sample.timeUnixNano = Self.minute * 60_000_000_000 + Int64(index) * 1_000_000_000
@@ -180,7 +180,7 @@ struct RollupTests {
     @Test("feedback scores give promoters (≥ 9), detractors (≤ 6) and an NPS per version")
     func netPromoterScore() async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteEventStore.open(path: directory.file("hub.db"))
+        let store = try SQLiteEventStore.open(path: directory.file("hub.db"), rollsUpOnCommit: false)
         let scores = ["10", "9", "9", "8", "7", "6", "3", "0", "11", "x"]
         var records = scores.enumerated().map { index, score in
             Self.event(index, name: "feedback", attributes: ["score": score])
@@ -204,7 +204,7 @@ struct RollupTests {
     @Test("retention deletes rollups older than the cutoff in batches and keeps the rest")
     func retention() async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteEventStore.open(path: directory.file("hub.db"))
+        let store = try SQLiteEventStore.open(path: directory.file("hub.db"), rollsUpOnCommit: false)
         let records = (0..<40).map { Self.event($0, minute: Self.minute - Int64($0), failed: true) }
         try await Traffic.commit(records, as: "h01", labels: [:], to: store)
         _ = try await store.rollUp(limit: 100)

@@ -7,14 +7,17 @@ extension SQLiteEventStore {
     public func commit(_ batches: [IncomingBatch], at now: Int64) async throws(StoreError) -> [BatchOutcome] {
         if batches.isEmpty { return [] }
         do {
-            return try await pool.writeWithoutTransaction { db in
+            return try await pool.writeWithoutTransaction { [rollsUpOnCommit] db in
                 var outcomes: [BatchOutcome] = []
                 outcomes.reserveCapacity(batches.count)
                 try db.inTransaction {
                     let statements = try CommitStatements(db)
+                    var rollup = rollsUpOnCommit ? try CommitRollup.begin(db) : nil
                     for batch in batches {
-                        outcomes.append(try Self.store(batch, db: db, statements: statements, now: now))
+                        outcomes.append(
+                            try Self.store(batch, db: db, statements: statements, now: now, rollup: &rollup))
                     }
+                    try rollup?.finish(db)
                     return .commit
                 }
                 return outcomes
@@ -25,9 +28,9 @@ extension SQLiteEventStore {
     }
 
     /// Stores one batch inside the caller's transaction: reads the stream's hwm, inserts what is new,
-    /// advances the hwm and the counters.
+    /// advances the hwm and the counters, and folds what it inserted into `rollup` (when there is one).
     private static func store(
-        _ batch: IncomingBatch, db: Database, statements s: CommitStatements, now: Int64
+        _ batch: IncomingBatch, db: Database, statements s: CommitStatements, now: Int64, rollup: inout CommitRollup?
     ) throws -> BatchOutcome {
         let hwm = try highWaterMark(batch, db: db, statement: s.selectHWM)
         if hwm < batch.previousSeq {
@@ -54,9 +57,11 @@ extension SQLiteEventStore {
                 guard case .event(let event) = batch.records[index].body else { continue }
                 let seq = Int64(bitPattern: batch.firstSeq + UInt64(index))
                 bind(event, agentID: batch.agentID, seq: seq, to: b, at: Int32(row * eventColumns), json: &json)
+                rollup?.stage(event, agentID: batch.agentID)
             }
             try b.run(db)
             let inserted = Int(sqlite3_changes(db.sqliteConnection))
+            try rollup?.foldStaged(inserted: inserted, db: db) { batch.records[run[$0]].event.eventID }
             outcome.events += inserted
             outcome.duplicateEvents += run.count - inserted
             run.removeAll(keepingCapacity: true)
@@ -70,6 +75,7 @@ extension SQLiteEventStore {
             case .sample(let sample):
                 let seq = Int64(bitPattern: batch.firstSeq + UInt64(index))
                 try insert(sample, agentID: batch.agentID, seq: seq, db: db, statement: s.insertSample, json: &json)
+                try rollup?.add(sample, agentID: batch.agentID, db: db)
                 outcome.samples += 1
                 newest = max(newest, sample.timeUnixNano)
             case nil:

@@ -21,11 +21,14 @@ public final class SQLiteEventStore: EventStore, Sendable {
     /// The database file.
     public let location: String
     let pool: DatabasePool
+    /// Whether commits fold what they store into the minute rollups (see ``CommitRollup``).
+    let rollsUpOnCommit: Bool
     private let checkpointer: WALCheckpointer
 
-    private init(path: String, pool: DatabasePool) {
+    private init(path: String, pool: DatabasePool, rollsUpOnCommit: Bool) {
         self.location = path
         self.pool = pool
+        self.rollsUpOnCommit = rollsUpOnCommit
         self.checkpointer = WALCheckpointer(path: path)
     }
 
@@ -34,7 +37,11 @@ public final class SQLiteEventStore: EventStore, Sendable {
     }
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    public static func open(path: String) throws(StoreError) -> SQLiteEventStore {
+    ///
+    /// With `rollsUpOnCommit` (the hub's way), each commit also folds the records it stores into the minute
+    /// rollups while the rollup watermarks are caught up; without it only the rollup job (``rollUp(limit:)``)
+    /// rolls up, reading the stored records back.
+    public static func open(path: String, rollsUpOnCommit: Bool = true) throws(StoreError) -> SQLiteEventStore {
         do {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty {
@@ -49,7 +56,7 @@ public final class SQLiteEventStore: EventStore, Sendable {
             }
             let pool = try DatabasePool(path: path, configuration: configuration)
             try HubSchema.migrator().migrate(pool)
-            return SQLiteEventStore(path: path, pool: pool)
+            return SQLiteEventStore(path: path, pool: pool, rollsUpOnCommit: rollsUpOnCommit)
         } catch {
             throw classify(error, as: .open, doing: "open \(path)")
         }

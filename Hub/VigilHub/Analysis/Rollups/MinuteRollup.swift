@@ -121,8 +121,14 @@ public enum MinuteRollup {
 
     /// The result of folding one chunk of raw records.
     public struct Chunk: Sendable {
-        /// Event cells by key.
-        public var events: [EventKey: EventCell] = [:]
+        /// The event keys, in the order first seen.
+        public private(set) var eventKeys: [EventKey] = []
+        /// The event cells, at their keys' positions.
+        public private(set) var eventCells: [EventCell] = []
+        private var eventSlots: [EventKey: Int] = [:]
+        /// The slots of the last two keys added: consecutive events mostly share one, and comparing keys
+        /// costs far less than hashing them.
+        private var recentSlots = (-1, -1)
         /// Error counts by event key and category.
         public var errors: [EventKey: [String: Int64]] = [:]
         /// Sample cells by key.
@@ -133,13 +139,36 @@ public enum MinuteRollup {
         /// An empty chunk.
         public init() {}
 
+        /// Event cells by key.
+        public var events: [EventKey: EventCell] { Dictionary(uniqueKeysWithValues: zip(eventKeys, eventCells)) }
+
         /// Folds in one event.
         public mutating func add(_ event: RawEvent) {
             // In place: copying a cell out and back would copy its sketch's bins for every event.
-            if !events[event.key, default: EventCell()].add(event) { refused += 1 }
+            if !eventCells[slot(of: event.key)].add(event) { refused += 1 }
             if event.failed {
                 errors[event.key, default: [:]][event.errorCategory, default: 0] += 1
             }
+        }
+
+        private mutating func slot(of key: EventKey) -> Int {
+            let (last, before) = recentSlots
+            if last >= 0, eventKeys[last] == key { return last }
+            if before >= 0, eventKeys[before] == key {
+                recentSlots = (before, last)
+                return before
+            }
+            let slot: Int
+            if let known = eventSlots[key] {
+                slot = known
+            } else {
+                slot = eventKeys.count
+                eventKeys.append(key)
+                eventCells.append(EventCell())
+                eventSlots[key] = slot
+            }
+            recentSlots = (slot, last)
+            return slot
         }
 
         /// Folds in one sample; a non-finite value is refused.

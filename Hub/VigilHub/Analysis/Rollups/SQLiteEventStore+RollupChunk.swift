@@ -91,7 +91,7 @@ extension SQLiteEventStore {
                     detractors = excluded.detractors
                 """)
         var rows = 0
-        for (key, fresh) in chunk.events {
+        for (key, fresh) in zip(chunk.eventKeys, chunk.eventCells) {
             let keyArguments: StatementArguments = [key.service, key.minute, key.version, key.host, key.name]
             var cell = fresh
             if let existing = try Row.fetchOne(select, arguments: keyArguments) {

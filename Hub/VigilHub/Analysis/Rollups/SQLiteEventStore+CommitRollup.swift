@@ -1,0 +1,115 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import VigilProtocol
+
+// CommitRollup: the minute rollups of the records one commit stores, folded from the decoded records in the
+// commit's own transaction, so the rollup job need not read every stored event back (that readback cost the
+// hub's CPU about 1.7 µs per event).
+//
+// Invariants:
+// - The rollup watermarks keep their meaning: every raw row with a rowid at or below its table's watermark
+//   is in the rollups exactly once. A commit folds only when the watermarks are at the newest rows, or
+//   behind by at most `catchUpRows` (it then reads those rows back first); otherwise it leaves the rollups
+//   to the job, which catches up and hands back to the commits.
+// - Only rows the commit inserted are folded. A multi-row INSERT OR IGNORE inserts its new rows with the
+//   consecutive rowids ending at `sqlite3_last_insert_rowid`; when it ignored some, each row's stored rowid
+//   tells whether this statement inserted it.
+// - The cells and the watermarks are written in the commit's transaction: a failed commit leaves both as
+//   they were.
+// - A sample is attributed to its own `service`/`version` labels, or else to those its agent sent in Hello
+//   (as the job does).
+
+/// The rollups being folded by one commit.
+struct CommitRollup {
+    /// The most raw rows (per table) a commit reads back to catch the watermarks up before folding.
+    static let catchUpRows: Int64 = 20_000
+
+    private(set) var chunk = MinuteRollup.Chunk()
+    private var staged: [MinuteRollup.RawEvent] = []
+    private var agentLabels: [String: (service: String, version: String)] = [:]
+
+    /// A rollup for this commit, or `nil` when the watermarks are too far behind and the job rolls up.
+    static func begin(_ db: Database) throws -> CommitRollup? {
+        let events = try SQLiteEventStore.watermark(SQLiteEventStore.eventSource, db)
+        let samples = try SQLiteEventStore.watermark(SQLiteEventStore.sampleSource, db)
+        let behind = (try newestRowid("events", db) - events, try newestRowid("samples", db) - samples)
+        guard behind.0 <= catchUpRows && behind.1 <= catchUpRows else { return nil }
+        var rollup = CommitRollup()
+        if behind.0 > 0 || behind.1 > 0 {
+            rollup.chunk = try SQLiteEventStore.readChunk(db, limit: Int(catchUpRows)).chunk
+        }
+        return rollup
+    }
+
+    /// Stages an event of the multi-row insert being bound; ``foldStaged(inserted:db:key:)`` folds it in
+    /// once the insert ran, if it inserted the event. Staging while binding reads the event once.
+    mutating func stage(_ event: Vigil_V1_Event, agentID: String) {
+        staged.append(
+            MinuteRollup.RawEvent(
+                timeUnixNano: event.timeUnixNano, service: event.service, version: event.version, host: agentID,
+                name: event.name, failed: event.outcome == .error, durationMs: event.durationMs,
+                errorCategory: event.errorCategory,
+                score: event.name == MinuteRollup.feedbackName ? event.attributes["score"] : nil))
+    }
+
+    /// Folds in a sample this commit inserted.
+    mutating func add(_ sample: Vigil_V1_Sample, agentID: String, db: Database) throws {
+        let agent = try labels(of: agentID, db)
+        chunk.add(
+            MinuteRollup.RawSample(
+                timeUnixNano: sample.timeUnixNano, service: sample.labels["service"] ?? agent.service,
+                version: sample.labels["version"] ?? agent.version, host: agentID, metric: sample.metric,
+                value: sample.value))
+    }
+
+    /// Folds in the staged events after their multi-row insert inserted `inserted` of them. When it ignored
+    /// some, `eventID(i)` gives staged event i's id to look its row up.
+    mutating func foldStaged(inserted: Int, db: Database, eventID: (Int) -> Data) throws {
+        defer { staged.removeAll(keepingCapacity: true) }
+        if inserted == staged.count {
+            for event in staged { chunk.add(event) }
+            return
+        }
+        if inserted == 0 { return }
+        let firstNew = sqlite3_last_insert_rowid(db.sqliteConnection) - Int64(inserted) + 1
+        let lookup = try db.cachedStatement(sql: "SELECT rowid FROM events WHERE time_unix_nano = ? AND event_id = ?")
+        let b = SQLiteBinding(handle: lookup.sqliteStatement)
+        for (i, event) in staged.enumerated() {
+            b.reset()
+            b.bind(1, event.timeUnixNano)
+            b.bind(2, eventID(i))
+            defer { sqlite3_reset(lookup.sqliteStatement) }
+            if try b.step(db), sqlite3_column_int64(lookup.sqliteStatement, 0) >= firstNew { chunk.add(event) }
+        }
+    }
+
+    /// Writes the folded cells and moves both watermarks to the newest rows.
+    func finish(_ db: Database) throws {
+        _ = try SQLiteEventStore.write(chunk, db)
+        for (source, table) in [(SQLiteEventStore.eventSource, "events"), (SQLiteEventStore.sampleSource, "samples")] {
+            let newest = try Self.newestRowid(table, db)
+            if newest > (try SQLiteEventStore.watermark(source, db)) {
+                try SQLiteEventStore.setWatermark(source, newest, db)
+            }
+        }
+    }
+
+    private mutating func labels(of agentID: String, _ db: Database) throws -> (service: String, version: String) {
+        if let known = agentLabels[agentID] { return known }
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT coalesce(json_extract(labels, '$.service'), ''), coalesce(json_extract(labels, '$.version'), '')
+                FROM agents WHERE agent_id = ?
+                """,
+            arguments: [agentID])
+        let labels: (service: String, version: String) = row.map { ($0[0], $0[1]) } ?? ("", "")
+        agentLabels[agentID] = labels
+        return labels
+    }
+
+    private static func newestRowid(_ table: String, _ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM \(table)") ?? 0
+    }
+}
