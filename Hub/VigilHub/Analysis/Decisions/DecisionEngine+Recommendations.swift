@@ -7,38 +7,34 @@ extension DecisionEngine {
     /// Feeds new calls to the breakers and returns the open and half-open ones.
     func evaluateBreakers(at instant: Instant) async throws(StoreError) -> [RecommendationsReport.Recommendation] {
         let limit = settings.maxCallsPerEvaluation
-        var after: Int64
+        let newest = try await rollupStore.lastEventRowid()
+        // Further behind than one evaluation may read (a restart, or ingest beyond `limit` per interval): the
+        // oldest calls are skipped and counted, so the breakers judge the newest calls instead of falling
+        // further behind at every evaluation.
+        var after = max(0, newest - Int64(limit))
         if let callWatermark {
-            after = callWatermark
-        } else {
-            after = max(0, try await rollupStore.lastEventRowid() - Int64(limit))
+            if callWatermark < after {
+                breakerCallsSkipped += after - callWatermark
+                logger.warning(
+                    "breakers skipped calls to catch up", metadata: ["calls.skipped": "\(after - callWatermark)"])
+            }
+            after = max(after, callWatermark)
         }
         let since = instant.nanosecondsSinceEpoch - settings.breaker.window.totalNanoseconds
-        var calls: [CallRecord] = []
+        var table = BreakerTable(breakers: breakers, lastCallAt: lastCallAt, configuration: settings.breaker)
         var read = 0
         while read < limit {
+            // Chunk by chunk, each in time order: memory stays bounded however many calls arrived.
             let chunk = min(50_000, limit - read)
-            let batch = try await rollupStore.calls(afterRowid: after, sinceUnixNano: since, limit: chunk)
-            calls += batch.calls
+            var batch = try await rollupStore.calls(afterRowid: after, sinceUnixNano: since, limit: chunk)
             read += batch.rowsRead
             after = batch.lastRowid
+            batch.calls.sort { $0.timeUnixNano < $1.timeUnixNano }
+            for call in batch.calls { table.record(call) }
             if batch.rowsRead < chunk { break }
         }
         callWatermark = after
-        calls.sort { $0.timeUnixNano < $1.timeUnixNano }
-        for call in calls {
-            let at = Instant(nanosecondsSinceEpoch: call.timeUnixNano)
-            let outcome = CallOutcome(succeeded: !call.failed, duration: .nanoseconds(Int64(call.durationMs * 1e6)))
-            for key in [
-                BreakerKey(service: call.service, version: call.version, host: nil),
-                BreakerKey(service: call.service, version: nil, host: call.host),
-            ] {
-                // In place: copying a breaker out and back would copy its window for every call.
-                breakers[key, default: CircuitBreaker(configuration: settings.breaker, start: at)].record(
-                    outcome, at: at)
-                lastCallAt[key] = max(lastCallAt[key] ?? at, at)
-            }
-        }
+        (breakers, lastCallAt) = table.dictionaries
         var out: [RecommendationsReport.Recommendation] = []
         let forgetBefore = instant - .seconds(3600)
         for key in breakers.keys.sorted(by: {
@@ -106,5 +102,74 @@ extension DecisionEngine {
             kind: "autoscale", service: service, action: action,
             reason: "\(hosts.count) hosts reporting; \(recommendation.reason)",
             currentReplicas: recommendation.currentReplicas, desiredReplicas: recommendation.desiredReplicas)
+    }
+}
+
+/// The breakers while an evaluation feeds them calls: each call goes to its version's and its host's breaker,
+/// found among the last few used by comparing keys (consecutive calls mostly come from the same few
+/// agents) before hashing, and recorded in place.
+struct BreakerTable {
+    private var keys: [DecisionEngine.BreakerKey] = []
+    private var breakers: [CircuitBreaker] = []
+    private var lastCallAt: [Instant?] = []
+    private var slots: [DecisionEngine.BreakerKey: Int] = [:]
+    private var recent: [Int] = []
+    private let configuration: CircuitBreakerConfiguration
+    private static let recentCount = 8
+
+    init(
+        breakers: [DecisionEngine.BreakerKey: CircuitBreaker], lastCallAt: [DecisionEngine.BreakerKey: Instant],
+        configuration: CircuitBreakerConfiguration
+    ) {
+        self.configuration = configuration
+        for (key, breaker) in breakers {
+            slots[key] = keys.count
+            keys.append(key)
+            self.breakers.append(breaker)
+            self.lastCallAt.append(lastCallAt[key])
+        }
+    }
+
+    /// Records `call` in its version's and its host's breakers.
+    mutating func record(_ call: CallRecord) {
+        let at = Instant(nanosecondsSinceEpoch: call.timeUnixNano)
+        let outcome = CallOutcome(succeeded: !call.failed, duration: .nanoseconds(Int64(call.durationMs * 1e6)))
+        record(outcome, at: at, key: DecisionEngine.BreakerKey(service: call.service, version: call.version, host: nil))
+        record(outcome, at: at, key: DecisionEngine.BreakerKey(service: call.service, version: nil, host: call.host))
+    }
+
+    private mutating func record(_ outcome: CallOutcome, at: Instant, key: DecisionEngine.BreakerKey) {
+        let slot = slot(of: key, start: at)
+        // In place: copying a breaker out and back would copy its window for every call.
+        breakers[slot].record(outcome, at: at)
+        lastCallAt[slot] = max(lastCallAt[slot] ?? at, at)
+    }
+
+    /// The breakers and their last calls, by key.
+    var dictionaries: ([DecisionEngine.BreakerKey: CircuitBreaker], [DecisionEngine.BreakerKey: Instant]) {
+        var byKey: [DecisionEngine.BreakerKey: CircuitBreaker] = [:]
+        var last: [DecisionEngine.BreakerKey: Instant] = [:]
+        for (slot, key) in keys.enumerated() {
+            byKey[key] = breakers[slot]
+            last[key] = lastCallAt[slot]
+        }
+        return (byKey, last)
+    }
+
+    private mutating func slot(of key: DecisionEngine.BreakerKey, start: Instant) -> Int {
+        if let index = recent.firstIndex(where: { keys[$0] == key }) { return recent[index] }
+        let slot: Int
+        if let known = slots[key] {
+            slot = known
+        } else {
+            slot = keys.count
+            keys.append(key)
+            breakers.append(CircuitBreaker(configuration: configuration, start: start))
+            lastCallAt.append(nil)
+            slots[key] = slot
+        }
+        if recent.count == Self.recentCount { recent.removeLast() }
+        recent.insert(slot, at: 0)
+        return slot
     }
 }

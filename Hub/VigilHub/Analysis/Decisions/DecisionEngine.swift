@@ -9,9 +9,11 @@ import VigilAnalytics
 //
 // Invariants:
 // - One evaluation at a time: a call that arrives while one runs returns the last report unchanged.
-// - Breakers see every stored event once, in time order within an evaluation, read after a rowid watermark
-//   kept in memory; at the first evaluation they start from the newest `maxCallsPerEvaluation` events, so
-//   a restart never replays history. Events older than the breaker window when read are not fed.
+// - Breakers see every stored event once, in time order within chunks of 50,000, read after a rowid
+//   watermark kept in memory; at the first evaluation they start from the newest `maxCallsPerEvaluation`
+//   events, so a restart never replays history. Events older than the breaker window when read are not fed.
+//   When more than `maxCallsPerEvaluation` events arrived since the last evaluation, the oldest are skipped
+//   and counted (`breakerCallsSkipped`), so the breakers never fall further behind.
 // - Autoscaler history (the scale-down window) and breaker states live in memory; a restart starts them
 //   afresh (closed breakers, empty history).
 // - Nothing here reads the clock: `evaluate(at:)` and `versions(…, at:)` take the instant.
@@ -37,6 +39,7 @@ public actor DecisionEngine {
     var lastCallAt: [BreakerKey: Instant] = [:]
     var autoscalers: [String: Autoscaler] = [:]
     var callWatermark: Int64?
+    var breakerCallsSkipped: Int64 = 0
     var running = false
     var last = RecommendationsReport(evaluatedAt: nil, evaluations: 0, evaluationSeconds: nil, recommendations: [])
     var lastSeries: [SeriesValue] = []
@@ -144,7 +147,7 @@ public actor DecisionEngine {
             last = RecommendationsReport(
                 evaluatedAt: Self.rfc3339(instant), evaluations: last.evaluations + 1,
                 evaluationSeconds: Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds),
-                recommendations: recommendations)
+                recommendations: recommendations, breakerCallsSkipped: breakerCallsSkipped)
             lastSeries = series
             // The alert rules take the computed series here: HubRuntime passes `AlertManager.evaluate` as
             // `onSeries`.

@@ -16,7 +16,8 @@ public struct DecisionSettings: Sendable {
     public var ejection: PeerOutlierDetector
     /// The span the series, ejections and autoscaling look at (the recent past). Default 5 min.
     public var recentWindow: Duration
-    /// The most raw events the breakers read per evaluation (the rest waits for the next). Default 500 000.
+    /// The most raw events the breakers read per evaluation; when more arrived since the last one, the
+    /// oldest are skipped. Default 2 000 000: 200,000 events/s at the default 10 s evaluation interval.
     public var maxCallsPerEvaluation: Int
 
     /// Settings from a hub configuration.
@@ -35,6 +36,6 @@ public struct DecisionSettings: Sendable {
             minReplicas: a.minReplicas, maxReplicas: a.maxReplicas, scaleDownWindow: a.scaleDownWindow)
         ejection = PeerOutlierDetector()
         recentWindow = .seconds(300)
-        maxCallsPerEvaluation = 500_000
+        maxCallsPerEvaluation = 2_000_000
     }
 }

@@ -12,6 +12,9 @@ public struct RecommendationsReport: Sendable, Codable {
     public var evaluationSeconds: Double?
     /// The recommendations: canary, breaker, ejection and autoscale, by service.
     public var recommendations: [Recommendation]
+    /// Stored calls the breakers skipped since the hub started, about: more arrived between two evaluations
+    /// than one evaluation reads (`maxCallsPerEvaluation`), and the breakers judged the newest.
+    public var breakerCallsSkipped: Int64 = 0
 
     /// One recommendation.
     public struct Recommendation: Sendable, Codable, Hashable {

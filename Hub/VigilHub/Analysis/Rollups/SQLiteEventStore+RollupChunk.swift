@@ -186,7 +186,7 @@ extension SQLiteEventStore {
 
 /// Text columns read row after row, each kept as a String that is reused while the column's bytes do
 /// not change.
-private struct RepeatedTextColumns {
+struct RepeatedTextColumns {
     private var last: [String]
 
     init(count: Int) { last = Array(repeating: "", count: count) }

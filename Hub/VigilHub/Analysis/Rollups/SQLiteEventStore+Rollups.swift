@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import VigilAnalytics
 
 // The rollup job's I/O on SQLite. A chunk is read on a WAL snapshot (ingest keeps writing meanwhile), folded
@@ -174,23 +175,30 @@ extension SQLiteEventStore: RollupStore {
     public func calls(afterRowid rowid: Int64, sinceUnixNano: Int64, limit: Int) async throws(StoreError) -> CallBatch {
         do {
             return try await pool.read { db in
-                let cursor = try Row.fetchCursor(
-                    db,
+                // Through the C API, reusing unchanged strings as readChunk does: every stored event is read here.
+                let statement = try db.cachedStatement(
                     sql: """
                         SELECT rowid, time_unix_nano, service, version, agent_id, outcome, duration_ms
                         FROM events WHERE rowid > ? ORDER BY rowid LIMIT ?
-                        """,
-                    arguments: [rowid, limit])
+                        """)
+                let binding = SQLiteBinding(handle: statement.sqliteStatement)
+                binding.reset()
+                binding.bind(1, rowid)
+                binding.bind(2, Int64(limit))
+                defer { sqlite3_reset(statement.sqliteStatement) }
+                var columns = RepeatedTextColumns(count: 3)
                 var batch = CallBatch(calls: [], lastRowid: rowid, rowsRead: 0)
-                while let row = try cursor.next() {
-                    batch.lastRowid = row[0]
+                while try binding.step(db) {
+                    let handle = statement.sqliteStatement
+                    batch.lastRowid = sqlite3_column_int64(handle, 0)
                     batch.rowsRead += 1
-                    let time: Int64 = row[1]
+                    let time = sqlite3_column_int64(handle, 1)
                     guard time >= sinceUnixNano else { continue }
                     batch.calls.append(
                         CallRecord(
-                            timeUnixNano: time, service: row[2], version: row[3], host: row[4],
-                            failed: (row[5] as Int64) == 2, durationMs: row[6]))
+                            timeUnixNano: time, service: columns.text(handle, 2, slot: 0),
+                            version: columns.text(handle, 3, slot: 1), host: columns.text(handle, 4, slot: 2),
+                            failed: sqlite3_column_int64(handle, 5) == 2, durationMs: sqlite3_column_double(handle, 6)))
                 }
                 return batch
             }
