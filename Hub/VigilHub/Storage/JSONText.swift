@@ -26,9 +26,10 @@ enum JSONText {
             out.append(UInt8(ascii: ","))
             appendEntry(b.key, b.value, to: &out)
         } else {
-            for (index, key) in map.keys.sorted().enumerated() {
+            // The entries sorted, rather than the keys: looking each value up again hashed its key.
+            for (index, entry) in map.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                appendEntry(key, map[key]!, to: &out)
+                appendEntry(entry.key, entry.value, to: &out)
             }
         }
         out.append(UInt8(ascii: "}"))

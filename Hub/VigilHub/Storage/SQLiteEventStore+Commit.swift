@@ -48,19 +48,25 @@ extension SQLiteEventStore {
         // rows a statement inserted, and the rest were duplicates it ignored.
         var run: [Int] = []
         run.reserveCapacity(eventsPerStatement)
+        var texts = StaticParameters()
         func insertRun() throws {
             if run.isEmpty { return }
             let statement = try db.cachedStatement(sql: insertEventsSQL[run.count - 1])
             let b = SQLiteBinding(handle: statement.sqliteStatement)
             b.reset()
+            texts.removeAll()
             for (row, index) in run.enumerated() {
                 guard case .event(let event) = batch.records[index].body else { continue }
                 let seq = Int64(bitPattern: batch.firstSeq + UInt64(index))
-                bind(event, agentID: batch.agentID, seq: seq, to: b, at: Int32(row * eventColumns), json: &json)
+                bind(
+                    event, agentID: batch.agentID, seq: seq, to: b, texts: &texts, at: Int32(row * eventColumns),
+                    json: &json)
                 rollup?.stage(event, agentID: batch.agentID)
             }
-            try b.run(db)
-            let inserted = Int(sqlite3_changes(db.sqliteConnection))
+            let inserted = try texts.run(on: statement.sqliteStatement) {
+                try b.run(db)
+                return Int(sqlite3_changes(db.sqliteConnection))
+            }
             try rollup?.foldStaged(inserted: inserted, db: db) { batch.records[run[$0]].event.eventID }
             outcome.events += inserted
             outcome.duplicateEvents += run.count - inserted
@@ -129,23 +135,23 @@ extension SQLiteEventStore {
             """
     }
 
-    /// Binds one event's columns at parameters `offset + 1 ... offset + 11`; `json` is scratch space for
-    /// the attributes' text, reused across the records of a commit.
+    /// Binds one event's columns at parameters `offset + 1 ... offset + 11`, its text and blob columns into
+    /// `texts`; `json` is scratch space for the attributes' text, reused across the records of a commit.
     private static func bind(
-        _ event: Vigil_V1_Event, agentID: String, seq: Int64, to b: SQLiteBinding, at offset: Int32,
-        json: inout [UInt8]
+        _ event: Vigil_V1_Event, agentID: String, seq: Int64, to b: SQLiteBinding, texts: inout StaticParameters,
+        at offset: Int32, json: inout [UInt8]
     ) {
         b.bind(offset + 1, event.timeUnixNano)
-        b.bind(offset + 2, event.eventID)
-        b.bind(offset + 3, agentID)
+        texts.blob(offset + 2, event.eventID)
+        texts.text(offset + 3, agentID)
         b.bind(offset + 4, seq)
-        b.bind(offset + 5, event.service)
-        b.bind(offset + 6, event.version)
-        b.bind(offset + 7, event.name)
+        texts.text(offset + 5, event.service)
+        texts.text(offset + 6, event.version)
+        texts.text(offset + 7, event.name)
         b.bind(offset + 8, Int64(event.outcome.rawValue))
         b.bind(offset + 9, event.durationMs)
-        b.bind(offset + 10, event.errorCategory)
-        b.bind(offset + 11, utf8: JSONText.encode(event.attributes, into: &json) ? json : nil)
+        texts.text(offset + 10, event.errorCategory)
+        texts.text(offset + 11, utf8: JSONText.encode(event.attributes, into: &json) ? json : nil)
     }
 
     private static func insert(
