@@ -19,8 +19,10 @@ import Synchronization
 final class WALCheckpointer: Sendable {
     /// Pages in the WAL at which the writer checkpoints by itself (SQLite's default is 1000).
     static let backstopPages = 16_000
-    /// Pause between checkpoints.
-    static let interval: Duration = .milliseconds(20)
+    /// Pause between checkpoints. Each checkpoint copies every page changed since the last one, and the hot
+    /// pages (index tails, streams, rollups) change in every commit: at 20 ms they were copied five times as
+    /// often, which cost the hub 0.7 µs of CPU per event at 100k events/s.
+    static let interval: Duration = .milliseconds(100)
 
     private let stopped = Atomic<Bool>(false)
 
