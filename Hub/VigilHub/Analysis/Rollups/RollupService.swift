@@ -3,7 +3,9 @@ import ServiceLifecycle
 import Synchronization
 
 // RollupService: the catch-up job that keeps the minute rollups (issue #5 part 7) up to date, and deletes
-// rollups older than `retention.rollups`.
+// rollups older than `retention.rollups`. While the watermarks are caught up, the hub's commits fold what
+// they store themselves (CommitRollup) and a pass finds nothing; the job rolls up after an upgrade or
+// whenever the commits left the rollups to it.
 //
 // Invariants:
 // - A pass rolls up chunks of at most `chunkSize` events and `chunkSize` samples, each chunk in one short
