@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import VigilAnalytics
 import VigilProtocol
@@ -176,5 +177,26 @@ struct CommitRollupTests {
         #expect(try await store.rollUp(limit: 100).events == 0)
         let rows = try await RollupTests.rows(store)
         #expect(rows.reduce(0) { $0 + $1.cell.count } == Int64(total))
+    }
+}
+
+extension CommitRollupTests {
+    @Test("a damaged rollup cell does not stop ingest: the records are stored and left to the job")
+    func damagedCellLeavesRollupsToTheJob() async throws {
+        let directory = TemporaryDirectory()
+        let store = try Self.store(directory, rollsUpOnCommit: true)
+        try await Traffic.commit((0..<10).map { RollupTests.event($0) }, as: "h01", labels: [:], to: store)
+        #expect(try await store.rollupWatermarks().events == 10)
+        let damage = try DatabaseQueue(path: directory.file("hub.db"))
+        try await damage.write { db in try db.execute(sql: "UPDATE event_rollups SET sketch = x'00'") }
+        // The same cell again: its stored sketch cannot be read, so the commit stores and leaves the rollup.
+        try await Traffic.commit(
+            (10..<20).map { RollupTests.event($0) }, as: "h01", labels: [:], to: store, stream: 2)
+        #expect(try await store.totals().events == 20)
+        #expect(try await store.rollupWatermarks().events == 10)
+        let service = RollupService(store: store, keep: .seconds(86_400), now: { 0 })
+        _ = await service.catchUp()
+        #expect(service.counters.failures == 1)
+        #expect(try await store.rollupWatermarks().events == 10)
     }
 }

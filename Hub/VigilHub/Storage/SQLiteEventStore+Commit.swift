@@ -17,7 +17,7 @@ extension SQLiteEventStore {
                         outcomes.append(
                             try Self.store(batch, db: db, statements: statements, now: now, rollup: &rollup))
                     }
-                    try rollup?.finish(db)
+                    try rollup?.finishOrLeaveToJob(db)
                     return .commit
                 }
                 return outcomes

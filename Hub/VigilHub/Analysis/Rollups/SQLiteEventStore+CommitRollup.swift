@@ -16,7 +16,9 @@ import VigilProtocol
 //   consecutive rowids ending at `sqlite3_last_insert_rowid`; when it ignored some, each row's stored rowid
 //   tells whether this statement inserted it.
 // - The cells and the watermarks are written in the commit's transaction: a failed commit leaves both as
-//   they were.
+//   they were. Rollups that cannot be written (a damaged cell) never stop ingest: they roll back to a
+//   savepoint, the records are stored and acknowledged, and the job, which logs and counts the failure,
+//   rolls them up once it can.
 // - A sample is attributed to its own `service`/`version` labels, or else to those its agent sent in Hello
 //   (as the job does).
 
@@ -42,7 +44,7 @@ struct CommitRollup {
         return rollup
     }
 
-    /// Stages an event of the multi-row insert being bound; ``foldStaged(inserted:db:key:)`` folds it in
+    /// Stages an event of the multi-row insert being bound; ``foldStaged(inserted:db:eventID:)`` folds it in
     /// once the insert ran, if it inserted the event. Staging while binding reads the event once.
     mutating func stage(_ event: Vigil_V1_Event, agentID: String) {
         staged.append(
@@ -84,8 +86,23 @@ struct CommitRollup {
         }
     }
 
-    /// Writes the folded cells and moves both watermarks to the newest rows.
-    func finish(_ db: Database) throws {
+    /// Writes the folded cells and moves both watermarks to the newest rows, or, when a stored cell cannot
+    /// be read back (a damaged sketch), leaves the rollups as they were for the job (see the invariants).
+    /// A database error (a full disk, I/O) still fails the commit, as its inserts would.
+    func finishOrLeaveToJob(_ db: Database) throws {
+        do {
+            try db.inSavepoint {
+                try finish(db)
+                return .commit
+            }
+        } catch let error as DatabaseError {
+            throw error
+        } catch {
+            // The damaged cell fails the job's passes too, which log it and count it in their failures.
+        }
+    }
+
+    private func finish(_ db: Database) throws {
         _ = try SQLiteEventStore.write(chunk, db)
         for (source, table) in [(SQLiteEventStore.eventSource, "events"), (SQLiteEventStore.sampleSource, "samples")] {
             let newest = try Self.newestRowid(table, db)
