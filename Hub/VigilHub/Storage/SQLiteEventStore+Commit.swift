@@ -62,6 +62,7 @@ extension SQLiteEventStore {
                     event, agentID: batch.agentID, seq: seq, to: b, texts: &texts, at: Int32(row * eventColumns),
                     json: &json)
                 rollup?.stage(event, agentID: batch.agentID)
+                newest = max(newest, event.timeUnixNano)
             }
             let inserted = try texts.run(on: statement.sqliteStatement) {
                 try b.run(db)
@@ -74,10 +75,10 @@ extension SQLiteEventStore {
         }
         for index in decision.skip..<batch.records.count {
             switch batch.records[index].body {
-            case .event(let event):
+            case .event:
+                // Read when bound: binding the event here too copied it (and retained its fields) once more.
                 run.append(index)
                 if run.count == eventsPerStatement { try insertRun() }
-                newest = max(newest, event.timeUnixNano)
             case .sample(let sample):
                 let seq = Int64(bitPattern: batch.firstSeq + UInt64(index))
                 try insert(sample, agentID: batch.agentID, seq: seq, db: db, statement: s.insertSample, json: &json)
