@@ -8,8 +8,11 @@ import Foundation
 public final class UnixSocketClient: @unchecked Sendable {
     private let fd: Int32
 
+    /// Connects to `path`. The descriptor is stored only once connected: a class whose initializer throws
+    /// after every property is set still runs `deinit`, which closed the descriptor a second time, by then
+    /// perhaps another thread's file (a restarted daemon's log lost its descriptor that way).
     public init(path: String, receiveTimeoutSeconds: Int = 10) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -27,6 +30,7 @@ public final class UnixSocketClient: @unchecked Sendable {
         }
         var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        self.fd = fd
     }
 
     deinit { close(fd) }

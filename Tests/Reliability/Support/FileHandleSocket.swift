@@ -9,8 +9,10 @@ import VigilTestSupport
 final class FileHandleSocket {
     private let fd: Int32
 
+    /// Connects to `port`; the descriptor is stored only once connected (see `UnixSocketClient.init`).
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -24,6 +26,7 @@ final class FileHandleSocket {
             close(fd)
             throw TestFailure("connect 127.0.0.1:\(port): errno \(errno)")
         }
+        self.fd = fd
     }
 
     deinit { close(fd) }
