@@ -63,23 +63,7 @@ struct CommitRollupTests {
     static func commitAll(to store: SQLiteEventStore) async throws {
         for (host, labels, records) in traffic() {
             // Batches of 97 records: the multi-row inserts and the batches do not line up.
-            _ = try await store.openStream(
-                AgentHello(
-                    agentID: host, streamID: Records.stream(1), hostname: host, agentVersion: "test",
-                    labels: labels),
-                at: 1)
-            var seq: UInt64 = 1
-            for start in stride(from: 0, to: records.count, by: 97) {
-                let batch = Array(records[start..<min(records.count, start + 97)])
-                _ = try await store.commit(
-                    [
-                        IncomingBatch(
-                            agentID: host, streamID: Records.stream(1), firstSeq: seq, records: batch,
-                            previousSeq: seq - 1)
-                    ],
-                    at: 1)
-                seq += UInt64(batch.count)
-            }
+            try await Traffic.commit(records, as: host, labels: labels, to: store, batchRecords: 97)
         }
     }
 

@@ -96,15 +96,15 @@ struct Traffic {
     /// Commits `records` as agent `host` straight into the store (no receiver, no TLS).
     static func commit(
         _ records: [Vigil_V1_Record], as host: String, labels: [String: String], to store: SQLiteEventStore,
-        stream: UInt8 = 1
+        stream: UInt8 = 1, batchRecords: Int = 5000
     ) async throws {
         _ = try await store.openStream(
             AgentHello(
                 agentID: host, streamID: Records.stream(stream), hostname: host, agentVersion: "test", labels: labels),
             at: 1)
         var seq: UInt64 = 1
-        for start in stride(from: 0, to: records.count, by: 5000) {
-            let chunk = Array(records[start..<min(records.count, start + 5000)])
+        for start in stride(from: 0, to: records.count, by: batchRecords) {
+            let chunk = Array(records[start..<min(records.count, start + batchRecords)])
             _ = try await store.commit(
                 [
                     IncomingBatch(

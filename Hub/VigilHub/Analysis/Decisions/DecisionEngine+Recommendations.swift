@@ -106,16 +106,12 @@ extension DecisionEngine {
 }
 
 /// The breakers while an evaluation feeds them calls: each call goes to its version's and its host's breaker,
-/// found among the last few used by comparing keys (consecutive calls mostly come from the same few
-/// agents) before hashing, and recorded in place.
+/// found through ``KeyedSlots``, and is recorded in place.
 struct BreakerTable {
-    private var keys: [DecisionEngine.BreakerKey] = []
+    private var slots = KeyedSlots<DecisionEngine.BreakerKey>(recentCount: 8)
     private var breakers: [CircuitBreaker] = []
     private var lastCallAt: [Instant?] = []
-    private var slots: [DecisionEngine.BreakerKey: Int] = [:]
-    private var recent: [Int] = []
     private let configuration: CircuitBreakerConfiguration
-    private static let recentCount = 8
 
     init(
         breakers: [DecisionEngine.BreakerKey: CircuitBreaker], lastCallAt: [DecisionEngine.BreakerKey: Instant],
@@ -123,8 +119,7 @@ struct BreakerTable {
     ) {
         self.configuration = configuration
         for (key, breaker) in breakers {
-            slots[key] = keys.count
-            keys.append(key)
+            _ = slots.slot(of: key)
             self.breakers.append(breaker)
             self.lastCallAt.append(lastCallAt[key])
         }
@@ -139,7 +134,11 @@ struct BreakerTable {
     }
 
     private mutating func record(_ outcome: CallOutcome, at: Instant, key: DecisionEngine.BreakerKey) {
-        let slot = slot(of: key, start: at)
+        let (slot, isNew) = slots.slot(of: key)
+        if isNew {
+            breakers.append(CircuitBreaker(configuration: configuration, start: at))
+            lastCallAt.append(nil)
+        }
         // In place: copying a breaker out and back would copy its window for every call.
         breakers[slot].record(outcome, at: at)
         lastCallAt[slot] = max(lastCallAt[slot] ?? at, at)
@@ -149,27 +148,10 @@ struct BreakerTable {
     var dictionaries: ([DecisionEngine.BreakerKey: CircuitBreaker], [DecisionEngine.BreakerKey: Instant]) {
         var byKey: [DecisionEngine.BreakerKey: CircuitBreaker] = [:]
         var last: [DecisionEngine.BreakerKey: Instant] = [:]
-        for (slot, key) in keys.enumerated() {
+        for (slot, key) in slots.keys.enumerated() {
             byKey[key] = breakers[slot]
             last[key] = lastCallAt[slot]
         }
         return (byKey, last)
-    }
-
-    private mutating func slot(of key: DecisionEngine.BreakerKey, start: Instant) -> Int {
-        if let index = recent.firstIndex(where: { keys[$0] == key }) { return recent[index] }
-        let slot: Int
-        if let known = slots[key] {
-            slot = known
-        } else {
-            slot = keys.count
-            keys.append(key)
-            breakers.append(CircuitBreaker(configuration: configuration, start: start))
-            lastCallAt.append(nil)
-            slots[key] = slot
-        }
-        if recent.count == Self.recentCount { recent.removeLast() }
-        recent.insert(slot, at: 0)
-        return slot
     }
 }

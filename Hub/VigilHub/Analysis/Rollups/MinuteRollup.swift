@@ -121,14 +121,9 @@ public enum MinuteRollup {
 
     /// The result of folding one chunk of raw records.
     public struct Chunk: Sendable {
-        /// The event keys, in the order first seen.
-        public private(set) var eventKeys: [EventKey] = []
-        /// The event cells, at their keys' positions.
+        /// The event cells, at their keys' positions in ``eventKeys``.
         public private(set) var eventCells: [EventCell] = []
-        private var eventSlots: [EventKey: Int] = [:]
-        /// The slots of the last two keys added: consecutive events mostly share one, and comparing keys
-        /// costs far less than hashing them.
-        private var recentSlots = (-1, -1)
+        private var eventSlots = KeyedSlots<EventKey>(recentCount: 2)
         /// Error counts by event key and category.
         public var errors: [EventKey: [String: Int64]] = [:]
         /// Sample cells by key.
@@ -139,8 +134,8 @@ public enum MinuteRollup {
         /// An empty chunk.
         public init() {}
 
-        /// Event cells by key.
-        public var events: [EventKey: EventCell] { Dictionary(uniqueKeysWithValues: zip(eventKeys, eventCells)) }
+        /// The event keys, in the order first seen.
+        public var eventKeys: [EventKey] { eventSlots.keys }
 
         /// Folds in one event.
         public mutating func add(_ event: RawEvent) {
@@ -152,22 +147,8 @@ public enum MinuteRollup {
         }
 
         private mutating func slot(of key: EventKey) -> Int {
-            let (last, before) = recentSlots
-            if last >= 0, eventKeys[last] == key { return last }
-            if before >= 0, eventKeys[before] == key {
-                recentSlots = (before, last)
-                return before
-            }
-            let slot: Int
-            if let known = eventSlots[key] {
-                slot = known
-            } else {
-                slot = eventKeys.count
-                eventKeys.append(key)
-                eventCells.append(EventCell())
-                eventSlots[key] = slot
-            }
-            recentSlots = (slot, last)
+            let (slot, isNew) = eventSlots.slot(of: key)
+            if isNew { eventCells.append(EventCell()) }
             return slot
         }
 

@@ -28,16 +28,22 @@ struct CommitRollup {
     static let catchUpRows: Int64 = 20_000
 
     private(set) var chunk = MinuteRollup.Chunk()
+    /// The watermarks when the commit began; only this commit moves them until it ends.
+    private var watermarks: RollupWatermarks
     private var staged: [MinuteRollup.RawEvent] = []
     private var agentLabels: [String: (service: String, version: String)] = [:]
 
     /// A rollup for this commit, or `nil` when the watermarks are too far behind and the job rolls up.
     static func begin(_ db: Database) throws -> CommitRollup? {
-        let events = try SQLiteEventStore.watermark(SQLiteEventStore.eventSource, db)
-        let samples = try SQLiteEventStore.watermark(SQLiteEventStore.sampleSource, db)
-        let behind = (try newestRowid("events", db) - events, try newestRowid("samples", db) - samples)
+        let marks = RollupWatermarks(
+            events: try SQLiteEventStore.watermark(SQLiteEventStore.eventSource, db),
+            samples: try SQLiteEventStore.watermark(SQLiteEventStore.sampleSource, db))
+        let behind = (
+            try SQLiteEventStore.newestRowid("events", db) - marks.events,
+            try SQLiteEventStore.newestRowid("samples", db) - marks.samples
+        )
         guard behind.0 <= catchUpRows && behind.1 <= catchUpRows else { return nil }
-        var rollup = CommitRollup()
+        var rollup = CommitRollup(watermarks: marks)
         if behind.0 > 0 || behind.1 > 0 {
             rollup.chunk = try SQLiteEventStore.readChunk(db, limit: Int(catchUpRows)).chunk
         }
@@ -104,11 +110,12 @@ struct CommitRollup {
 
     private func finish(_ db: Database) throws {
         _ = try SQLiteEventStore.write(chunk, db)
-        for (source, table) in [(SQLiteEventStore.eventSource, "events"), (SQLiteEventStore.sampleSource, "samples")] {
-            let newest = try Self.newestRowid(table, db)
-            if newest > (try SQLiteEventStore.watermark(source, db)) {
-                try SQLiteEventStore.setWatermark(source, newest, db)
-            }
+        for (source, table, mark) in [
+            (SQLiteEventStore.eventSource, "events", watermarks.events),
+            (SQLiteEventStore.sampleSource, "samples", watermarks.samples),
+        ] {
+            let newest = try SQLiteEventStore.newestRowid(table, db)
+            if newest > mark { try SQLiteEventStore.setWatermark(source, newest, db) }
         }
     }
 
@@ -124,9 +131,5 @@ struct CommitRollup {
         let labels: (service: String, version: String) = row.map { ($0[0], $0[1]) } ?? ("", "")
         agentLabels[agentID] = labels
         return labels
-    }
-
-    private static func newestRowid(_ table: String, _ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM \(table)") ?? 0
     }
 }

@@ -209,9 +209,14 @@ extension SQLiteEventStore: RollupStore {
 
     public func lastEventRowid() async throws(StoreError) -> Int64 {
         do {
-            return try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM events") ?? 0 }
+            return try await pool.read { db in try Self.newestRowid("events", db) }
         } catch {
             throw Self.classify(error, as: .read, doing: "read the newest event rowid")
         }
+    }
+
+    /// The highest rowid of `table` (0 when empty).
+    static func newestRowid(_ table: String, _ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM \(table)") ?? 0
     }
 }
