@@ -6,4 +6,7 @@ public enum WireProtocol {
     public static let defaultHubPort = 7443
     /// Bytes in a stream id and an event id.
     public static let idBytes = 16
+    /// The largest `Hello` frame a hub decodes (DESIGN §2): a bigger one is refused with `TOO_LARGE` before any
+    /// of it is decoded, so a hostile Hello cannot make the hub build 100,000 labels out of 16 MiB.
+    public static let maxHelloBytes = 64 * 1024
 }

@@ -21,6 +21,7 @@ extension VigilHubCommand {
         var logLevel: String = "info"
 
         func run() async throws {
+            MemoryBounds.apply()
             let configuration = try loadConfiguration(config)
             guard let level = Logger.Level(rawValue: logLevel) else {
                 throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")

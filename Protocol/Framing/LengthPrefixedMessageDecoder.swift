@@ -11,15 +11,23 @@ public struct LengthPrefixedMessageDecoder<M: SwiftProtobuf.Message & Sendable>:
 
     private let parser: FrameParser
     private let options: BinaryDecodingOptions
+    private let maxHelloBytes: Int?
 
-    /// Creates a decoder accepting frames up to `maxFrameBytes`.
-    public init(maxFrameBytes: Int = FrameParser.defaultMaxFrameBytes) {
+    /// Creates a decoder accepting frames up to `maxFrameBytes`. With `maxHelloBytes` (for `Frame`s only), a
+    /// frame whose `hello` field is longer is refused as too large before it is decoded.
+    public init(maxFrameBytes: Int = FrameParser.defaultMaxFrameBytes, maxHelloBytes: Int? = nil) {
         self.parser = FrameParser(maxFrameBytes: maxFrameBytes)
         self.options = .frames
+        self.maxHelloBytes = M.self == Vigil_V1_Frame.self ? maxHelloBytes : nil
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let payload = try parser.nextPayload(from: &buffer) else { return .needMoreData }
+        if let limit = maxHelloBytes, payload.readableBytes > limit,
+            let length = payload.withUnsafeReadableBytes(HelloBound.helloLength(in:)), length > limit
+        {
+            throw FrameError.helloTooLarge(length: length, limit: limit)
+        }
         context.fireChannelRead(Self.wrapInboundOut(try Self.decodeMessage(payload, options: options)))
         return .continue
     }

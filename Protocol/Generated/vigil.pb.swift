@@ -177,6 +177,12 @@ public nonisolated struct Vigil_V1_Welcome: Sendable {
 
   public var hubID: String = String()
 
+  /// the most records the hub takes in one Batch; agents cap theirs
+  public var maxBatchRecords: UInt32 = 0
+
+  /// the most bytes of records the hub takes in one Batch
+  public var maxBatchBytes: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -565,7 +571,7 @@ nonisolated extension Vigil_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._Mess
 
 nonisolated extension Vigil_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Welcome"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}resume_after_seq\0\u{3}max_frame_bytes\0\u{3}hub_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}resume_after_seq\0\u{3}max_frame_bytes\0\u{3}hub_id\0\u{3}max_batch_records\0\u{3}max_batch_bytes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -577,6 +583,8 @@ nonisolated extension Vigil_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.resumeAfterSeq) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.maxFrameBytes) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.hubID) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.maxBatchRecords) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.maxBatchBytes) }()
       default: break
       }
     }
@@ -595,6 +603,12 @@ nonisolated extension Vigil_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._Me
     if !self.hubID.isEmpty {
       try visitor.visitSingularStringField(value: self.hubID, fieldNumber: 4)
     }
+    if self.maxBatchRecords != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxBatchRecords, fieldNumber: 5)
+    }
+    if self.maxBatchBytes != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxBatchBytes, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -603,6 +617,8 @@ nonisolated extension Vigil_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.resumeAfterSeq != rhs.resumeAfterSeq {return false}
     if lhs.maxFrameBytes != rhs.maxFrameBytes {return false}
     if lhs.hubID != rhs.hubID {return false}
+    if lhs.maxBatchRecords != rhs.maxBatchRecords {return false}
+    if lhs.maxBatchBytes != rhs.maxBatchBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

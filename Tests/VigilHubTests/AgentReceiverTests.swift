@@ -48,6 +48,53 @@ struct AgentReceiverTests {
         }
     }
 
+    @Test("a Batch overlapping what the hub stored is acknowledged with the overlap skipped and counted")
+    func overlappingBatchAcknowledged() async throws {
+        try await TestHub.with { hub in
+            let (first, _) = try await handshake(hub)
+            try await first.send(Records.batch(firstSeq: 1, Records.events(1...20)))
+            guard case .ack = try await first.nextFrame().body else { throw TestTimeout(what: "expected Ack") }
+            await first.close()
+            // A foreign agent on the same stream: Welcome says 20 are stored, it sends from seq 1 anyway.
+            let (client, resume) = try await handshake(hub)
+            #expect(resume == 20)
+            try await client.send(Records.batch(firstSeq: 1, Records.events(101...110)))
+            try await client.send(Records.batch(firstSeq: 15, Records.events(115...124)))
+            var acks: [UInt64] = []
+            for _ in 0..<2 {
+                let frame = try await client.nextFrame()
+                guard case .ack(let ack) = frame.body else {
+                    Issue.record("expected Ack, got \(frame)")
+                    return
+                }
+                acks.append(ack.throughSeq)
+            }
+            #expect(acks == [10, 24])
+            let totals = try await hub.store.totals()
+            #expect(totals.events == 24)
+            #expect(totals.duplicateSeqs == 16)
+            #expect(hub.counters.snapshot.rejects.isEmpty)
+            await client.close()
+        }
+    }
+
+    @Test("a Hello frame over 64 KiB is refused as too large before it is decoded")
+    func oversizeHelloRefused() async throws {
+        // Frames up to 1 MiB: the Hello is refused by the Hello bound, not the frame limit.
+        try await TestHub.with(configure: { $0.limits.maxFrameBytes = 1 << 20 }) { hub in
+            let client = try await TestAgentClient.connect(port: hub.listenPort)
+            var hello = Records.hello()
+            for n in 0..<3000 { hello.hello.labels["label-\(n)"] = String(repeating: "v", count: 20) }
+            let bytes: [UInt8] = try hello.serializedBytes()
+            #expect(bytes.count > WireProtocol.maxHelloBytes)
+            try await client.send(hello)
+            let frames = try await client.framesUntilClosed()
+            #expect(frames.first?.rejectCode == .tooLarge)
+            #expect(frames.first?.rejectMessage.contains("Hello") == true)
+            #expect(try await hub.store.agents().isEmpty)
+        }
+    }
+
     @Test("several batches in flight are acked in order, each through its own last seq")
     func pipelinedBatches() async throws {
         try await TestHub.with { hub in

@@ -40,6 +40,8 @@ struct ConnectionStateMachineTests {
         #expect(welcome.protocolVersion == 1)
         #expect(welcome.resumeAfterSeq == 41)
         #expect(welcome.maxFrameBytes == 4096)
+        #expect(welcome.maxBatchRecords == 3)
+        #expect(welcome.maxBatchBytes == 4096)
         #expect(welcome.hubID == "hub-a")
         #expect(machine.wantsRead)
     }
@@ -181,21 +183,51 @@ struct ConnectionStateMachineTests {
         #expect(rejection.code == .overloaded)
     }
 
-    @Test("a Batch that is empty, starts at seq 0, or does not follow the previous one is a protocol error")
+    @Test("a Batch that is empty, starts at seq 0, or overflows the seq range is a protocol error")
     func badSeqs() {
         var empty = streaming()
         #expect(rejection(empty.received(Records.batch(firstSeq: 1, []), peer: peer))?.code == .protocol)
         var zero = streaming()
         #expect(
             rejection(zero.received(Records.batch(firstSeq: 0, Records.events(1...1)), peer: peer))?.code == .protocol)
-        var behind = streaming(resume: 10)
-        #expect(
-            rejection(behind.received(Records.batch(firstSeq: 10, Records.events(1...1)), peer: peer))?.code
-                == .protocol)
         var overflow = streaming()
         #expect(
             rejection(overflow.received(Records.batch(firstSeq: UInt64.max - 1, Records.events(1...2)), peer: peer))?
                 .code == .protocol)
+    }
+
+    @Test("a Batch that overlaps what was resumed or sent is stored after the connection's last seq, not refused")
+    func overlappingBatchIsAccepted() {
+        var machine = streaming(resume: 2000)
+        guard case .store(let behind) = machine.received(Records.batch(firstSeq: 1, Records.events(1...3)), peer: peer)
+        else {
+            Issue.record("a batch below the resumed seq must go to the store, which skips and acks it")
+            return
+        }
+        #expect(behind.firstSeq == 1 && behind.lastSeq == 3)
+        // The store refuses it unless everything through the connection's position is stored.
+        #expect(behind.previousSeq == 2000)
+        guard case .store(let next) = machine.received(Records.batch(firstSeq: 2001, Records.events(1...2)), peer: peer)
+        else {
+            Issue.record("expected the following batch to be stored")
+            return
+        }
+        #expect(next.previousSeq == 2000)
+        guard
+            case .store(let overlap) = machine.received(
+                Records.batch(firstSeq: 2002, Records.events(1...3)), peer: peer)
+        else {
+            Issue.record("expected the overlapping batch to be stored")
+            return
+        }
+        #expect(overlap.previousSeq == 2002)
+        guard case .send(let frame) = machine.batchCommitted(BatchOutcome(throughSeq: 3)),
+            case .ack(let ack) = frame.body
+        else {
+            Issue.record("expected an Ack")
+            return
+        }
+        #expect(ack.throughSeq == 3)
     }
 
     @Test("a Batch over max_batch_records is rejected as too large")

@@ -75,7 +75,9 @@ public final class AgentReceiver: Service, Sendable {
                     try sync.addHandler(NIOSSLServerHandler(context: tls.context))
                     try sync.addHandler(
                         ByteToMessageHandler(
-                            LengthPrefixedMessageDecoder<Vigil_V1_Frame>(maxFrameBytes: shared.settings.maxFrameBytes)))
+                            LengthPrefixedMessageDecoder<Vigil_V1_Frame>(
+                                maxFrameBytes: shared.settings.maxFrameBytes, maxHelloBytes: WireProtocol.maxHelloBytes)
+                        ))
                     try sync.addHandler(
                         AgentConnectionHandler(shared: shared, overloaded: open > shared.maxConnections))
                 }

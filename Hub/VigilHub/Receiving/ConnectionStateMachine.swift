@@ -9,10 +9,16 @@ import VigilProtocol
 /// - The first frame must be `Hello`; nothing is stored before `Welcome` was sent.
 /// - A `Hello` is accepted only with protocol version 1, an `agent_id` that the client certificate
 ///   names (CN or DNS SAN), a 16-byte `stream_id` and bounded hostname, version and labels.
+/// - `Welcome` announces the limits a batch is checked against (`max_batch_records`, `max_batch_bytes`), so
+///   an agent configured for larger batches caps them instead of being refused forever.
 /// - A `Batch` is accepted only after `Welcome`, with at least one and at most `maxBatchRecords`
-///   records, `first_seq` ≥ 1 and beyond the previous batch's last seq, and every record valid. A
-///   single bad record rejects the whole frame: the agent validates before it buffers, so a bad record
-///   means a broken or hostile agent, and storing part of a frame would break the seq accounting.
+///   records, `first_seq` ≥ 1, and every record valid. A single bad record rejects the whole frame: the
+///   agent validates before it buffers, so a bad record means a broken or hostile agent, and storing part
+///   of a frame would break the seq accounting.
+/// - A batch that overlaps what this connection already sent or resumed after (`first_seq` ≤ that seq) is
+///   accepted: the store skips and counts the seqs at or below the stream's hwm and acknowledges through the
+///   batch's own last seq (DESIGN §2). It still names the connection's previous seq, so the store refuses it
+///   when an earlier batch of the connection was not stored.
 /// - An `Ack` is produced only from a committed batch's outcome, and names that batch's own last seq.
 /// - Every violation ends the connection with exactly one `Reject`; after it nothing else is done.
 public struct ConnectionStateMachine: Sendable {
@@ -141,7 +147,9 @@ public struct ConnectionStateMachine: Sendable {
         guard case .opening(let hello) = state else { return .none }
         state = .streaming(hello, lastSeq: resumeAfterSeq)
         return .send(
-            .welcome(resumeAfterSeq: resumeAfterSeq, maxFrameBytes: settings.maxFrameBytes, hubID: settings.hubID))
+            .welcome(
+                resumeAfterSeq: resumeAfterSeq, maxFrameBytes: settings.maxFrameBytes,
+                maxBatchRecords: settings.maxBatchRecords, hubID: settings.hubID))
     }
 
     /// A batch of this connection committed.
@@ -225,10 +233,6 @@ public struct ConnectionStateMachine: Sendable {
         guard batch.firstSeq <= UInt64(Int64.max) - UInt64(count) else {
             return reject(.protocol, "Batch seqs \(batch.firstSeq)+\(count) overflow")
         }
-        guard batch.firstSeq > lastSeq else {
-            return reject(
-                .protocol, "Batch first_seq \(batch.firstSeq) does not follow seq \(lastSeq) already sent or resumed")
-        }
         for (index, record) in batch.records.enumerated() {
             do {
                 try validator.validate(record)
@@ -241,7 +245,7 @@ public struct ConnectionStateMachine: Sendable {
         let incoming = IncomingBatch(
             agentID: hello.agentID, streamID: hello.streamID, firstSeq: batch.firstSeq, records: batch.records,
             previousSeq: lastSeq)
-        state = .streaming(hello, lastSeq: incoming.lastSeq)
+        state = .streaming(hello, lastSeq: max(lastSeq, incoming.lastSeq))
         pendingBatches += 1
         return .store(incoming)
     }

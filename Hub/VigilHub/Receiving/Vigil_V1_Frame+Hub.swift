@@ -1,13 +1,17 @@
 import VigilProtocol
 
 extension Vigil_V1_Frame {
-    /// A `Welcome` frame.
-    static func welcome(resumeAfterSeq: UInt64, maxFrameBytes: Int, hubID: String) -> Vigil_V1_Frame {
+    /// A `Welcome` frame. A batch is one frame, so the most bytes of records in one batch is the frame limit.
+    static func welcome(
+        resumeAfterSeq: UInt64, maxFrameBytes: Int, maxBatchRecords: Int, hubID: String
+    ) -> Vigil_V1_Frame {
         var welcome = Vigil_V1_Welcome()
         welcome.protocolVersion = WireProtocol.version
         welcome.resumeAfterSeq = resumeAfterSeq
         welcome.maxFrameBytes = UInt32(clamping: maxFrameBytes)
         welcome.hubID = hubID
+        welcome.maxBatchRecords = UInt32(clamping: maxBatchRecords)
+        welcome.maxBatchBytes = UInt32(clamping: maxFrameBytes)
         var frame = Vigil_V1_Frame()
         frame.welcome = welcome
         return frame

@@ -139,4 +139,9 @@ extension Vigil_V1_Frame {
         if case .reject(let reject) = body { return reject.code }
         return nil
     }
+
+    var rejectMessage: String {
+        if case .reject(let reject) = body { return reject.message }
+        return ""
+    }
 }
