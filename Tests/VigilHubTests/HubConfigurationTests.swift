@@ -26,6 +26,7 @@ struct HubConfigurationTests {
         #expect(configuration.tls.ca == "/etc/vigil/ca.pem")
         #expect(configuration.store.kind == .sqlite)
         #expect(configuration.store.path == "/var/lib/vigil/hub.db")
+        #expect(configuration.store.durability == .full)
         #expect(configuration.limits.maxFrameBytes == 16_777_216)
         #expect(configuration.limits.maxConnections == 10_000)
         #expect(configuration.limits.maxBatchRecords == 10_000)
@@ -137,6 +138,15 @@ struct HubConfigurationTests {
         #expect(postgres?.code == .unsupported)
         #expect(postgres?.keyPath == "store.kind")
         #expect(postgres?.message.contains("postgres store is not available yet") == true)
+    }
+
+    @Test("store.durability is full or normal, and anything else names the key and the choices")
+    func storeDurability() throws {
+        #expect(try load(tls + "store: { durability: normal }\n").store.durability == .normal)
+        #expect(try load(tls + "store: { durability: full }\n").store.durability == .full)
+        let failure = error(tls + "store: { durability: fsync }\n")
+        #expect(failure?.keyPath == "store.durability")
+        #expect(failure?.message.contains("expected full or normal") == true)
     }
 
     @Test("a duration without a unit is invalid")

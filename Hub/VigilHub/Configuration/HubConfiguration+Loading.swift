@@ -84,13 +84,16 @@ extension HubConfiguration {
     }
 
     private static func store(_ node: ConfigNode) throws(HubConfigurationError) -> Store {
-        let map = try node.mapping(allowedKeys: ["kind", "path", "url"])
+        let map = try node.mapping(allowedKeys: ["kind", "path", "url", "durability"])
         var store = Store()
         if let kind = map["kind"] {
             store.kind = try kind.value(expected: "sqlite or postgres") { Store.Kind(rawValue: $0) }
         }
         if let path = map["path"] { store.path = try path.nonEmptyString(expected: "a file path") }
         if let url = map["url"] { store.url = try url.nonEmptyString(expected: "a postgres:// URL") }
+        if let durability = map["durability"] {
+            store.durability = try durability.value(expected: "full or normal") { Store.Durability(rawValue: $0) }
+        }
         if store.kind == .postgres {
             throw HubConfigurationError(
                 code: .unsupported, source: node.source, keyPath: node.childPath("kind"), value: "\"postgres\"",

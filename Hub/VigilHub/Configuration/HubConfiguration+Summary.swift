@@ -20,6 +20,7 @@ extension HubConfiguration {
             ("tls.key", tls.key + " (contents not shown)"),
             ("store.kind", store.kind.rawValue),
             ("store.path", store.path),
+            ("store.durability", store.durability.rawValue),
         ]
         if store.url != nil { lines.append(("store.url", "(set; not shown)")) }
         lines += [

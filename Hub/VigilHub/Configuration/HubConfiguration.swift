@@ -66,6 +66,19 @@ public struct HubConfiguration: Sendable, Hashable {
         public var path = "/var/lib/vigil/hub.db"
         /// `store.url`: the PostgreSQL connection URL (only with `kind: postgres`).
         public var url: String?
+        /// `store.durability`: what an `Ack` promises. Default `full`.
+        public var durability = Durability.full
+
+        /// `store.durability`.
+        public enum Durability: String, Sendable, Hashable, CaseIterable {
+            /// An `Ack` follows an fsync of the commit: acknowledged records survive a power loss or a kernel
+            /// crash (`PRAGMA synchronous = FULL`: the WAL is synced at every commit).
+            case full
+            /// An `Ack` follows the commit's write, not its sync: acknowledged records survive a crash of the
+            /// process, but **a power loss loses the last acknowledged commits, permanently** — the agents
+            /// deleted them when they were acknowledged (`PRAGMA synchronous = NORMAL`).
+            case normal
+        }
 
         /// The defaults above.
         public init() {}

@@ -12,9 +12,12 @@ import GRDB
 /// - **One writer.** GRDB serialises writes; the receiver funnels batches through ``BatchCommitter``
 ///   so many connections share one transaction. Reads (status, queries) run beside it on WAL
 ///   snapshots and never block ingest.
-/// - **Durability.** `synchronous=NORMAL`: a commit survives a crash of the process; a power loss
-///   may lose the last commits, which agents then send again (they keep records until acked).
-///   The WAL is checkpointed by ``WALCheckpointer`` beside the writer, not after its commits.
+/// - **Durability.** With ``HubConfiguration/Store/Durability/full`` (the default) the WAL is fsynced
+///   by every `COMMIT` (`synchronous=FULL`), so what ``commit(_:at:)`` returned — and the receiver then
+///   acknowledged — survives a power loss. With `normal` (`synchronous=NORMAL`) a commit survives a crash
+///   of the process only: a power loss loses the last acknowledged commits for good, because agents
+///   delete what the hub acknowledged. The WAL is checkpointed by ``WALCheckpointer`` beside the writer,
+///   not after its commits; at `full` the checkpoint syncs the database file too.
 public final class SQLiteEventStore: EventStore, Sendable {
     /// Always `sqlite`.
     public let kind = "sqlite"
@@ -36,12 +39,15 @@ public final class SQLiteEventStore: EventStore, Sendable {
         checkpointer.stop()
     }
 
-    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    /// Opens (creating if needed) the database at `path` and applies pending migrations. `durability` says
+    /// what a returned commit promises (see the invariants).
     ///
     /// With `rollsUpOnCommit` (the hub's way), each commit also folds the records it stores into the minute
     /// rollups while the rollup watermarks are caught up; without it only the rollup job (``rollUp(limit:)``)
     /// rolls up, reading the stored records back.
-    public static func open(path: String, rollsUpOnCommit: Bool = true) throws(StoreError) -> SQLiteEventStore {
+    public static func open(
+        path: String, durability: HubConfiguration.Store.Durability = .full, rollsUpOnCommit: Bool = true
+    ) throws(StoreError) -> SQLiteEventStore {
         do {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty {
@@ -49,8 +55,9 @@ public final class SQLiteEventStore: EventStore, Sendable {
             }
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
+            let synchronous = durability == .full ? "FULL" : "NORMAL"
             configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
                 // Checkpoints run on WALCheckpointer's own connection; this is only the backstop.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
             }
@@ -96,6 +103,9 @@ public final class SQLiteEventStore: EventStore, Sendable {
                         """,
                     arguments: [hello.agentID, hello.streamID, now, now]
                 )
+                try db.execute(
+                    sql: "INSERT INTO stream_numbers (agent_id, stream_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    arguments: [hello.agentID, hello.streamID])
                 let hwm =
                     try Int64.fetchOne(
                         db, sql: "SELECT hwm FROM streams WHERE agent_id = ? AND stream_id = ?",

@@ -9,8 +9,9 @@ import Synchronization
 /// Invariants:
 /// - **Passive only.** It runs `SQLITE_CHECKPOINT_PASSIVE`, which never takes the write lock, never
 ///   waits for readers or the writer, and copies only frames of committed transactions. Commits,
-///   their durability (`synchronous=NORMAL`: WAL written before `COMMIT` returns) and the order of
-///   acknowledgements do not depend on it.
+///   their durability (`store.durability`: the WAL fsynced, or only written, before `COMMIT` returns) and
+///   the order of acknowledgements do not depend on it. SQLite syncs the WAL before a checkpoint copies it
+///   and the database file after, so a checkpoint never makes a synced commit undone.
 /// - **Bounded WAL.** The writer keeps SQLite's automatic checkpoint at ``backstopPages``: if this
 ///   thread falls behind, the writer checkpoints itself as before, so the WAL cannot grow unbounded.
 ///   When this thread keeps up, that checkpoint finds nothing left to copy.
