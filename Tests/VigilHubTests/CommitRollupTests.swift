@@ -184,3 +184,21 @@ extension CommitRollupTests {
         #expect(try await store.rollupWatermarks().events == 10)
     }
 }
+
+extension CommitRollupTests {
+    @Test("two copies of one event in one multi-row insert are folded into the rollups once, as they are stored")
+    func repeatedEventInOneInsertFoldedOnce() async throws {
+        let directory = TemporaryDirectory()
+        let store = try Self.store(directory, rollsUpOnCommit: true)
+        // Five new events, the third sent twice in the same statement (an application retry inside one batch),
+        // and one more already stored, so the insert both ignores rows and inserts others.
+        try await Traffic.commit([RollupTests.event(99)], as: "h01", labels: [:], to: store)
+        let events = (0..<5).map { RollupTests.event($0) }
+        try await Traffic.commit(
+            events + [events[2], RollupTests.event(99)], as: "h01", labels: [:], to: store, stream: 2)
+        #expect(try await store.totals().events == 6)
+        let rows = try await RollupTests.rows(store)
+        #expect(rows.reduce(0) { $0 + $1.cell.count } == 6)
+        #expect(try await store.rollUp(limit: 100).events == 0)
+    }
+}

@@ -12,9 +12,10 @@ import VigilProtocol
 //   is in the rollups exactly once. A commit folds only when the watermarks are at the newest rows, or
 //   behind by at most `catchUpRows` (it then reads those rows back first); otherwise it leaves the rollups
 //   to the job, which catches up and hands back to the commits.
-// - Only rows the commit inserted are folded. A multi-row INSERT OR IGNORE inserts its new rows with the
-//   consecutive rowids ending at `sqlite3_last_insert_rowid`; when it ignored some, each row's stored rowid
-//   tells whether this statement inserted it.
+// - Only rows the commit inserted are folded, each once. A multi-row INSERT OR IGNORE inserts its new rows
+//   with the consecutive rowids ending at `sqlite3_last_insert_rowid`; when it ignored some, each row's stored
+//   rowid tells whether this statement inserted it, and a second copy of an event in the same statement
+//   finds the rowid its first copy was folded under.
 // - The cells and the watermarks are written in the commit's transaction: a failed commit leaves both as
 //   they were. Rollups that cannot be written (a damaged cell) never stop ingest: they roll back to a
 //   savepoint, the records are stored and acknowledged, and the job, which logs and counts the failure,
@@ -83,12 +84,16 @@ struct CommitRollup {
         let firstNew = sqlite3_last_insert_rowid(db.sqliteConnection) - Int64(inserted) + 1
         let lookup = try db.cachedStatement(sql: "SELECT rowid FROM events WHERE time_unix_nano = ? AND event_id = ?")
         let b = SQLiteBinding(handle: lookup.sqliteStatement)
+        // Two copies of one event in the same statement find the same new row: only the first is folded.
+        var folded = Set<Int64>()
         for (i, event) in staged.enumerated() {
             b.reset()
             b.bind(1, event.timeUnixNano)
             b.bind(2, eventID(i))
             defer { sqlite3_reset(lookup.sqliteStatement) }
-            if try b.step(db), sqlite3_column_int64(lookup.sqliteStatement, 0) >= firstNew { chunk.add(event) }
+            guard try b.step(db) else { continue }
+            let rowid = sqlite3_column_int64(lookup.sqliteStatement, 0)
+            if rowid >= firstNew, folded.insert(rowid).inserted { chunk.add(event) }
         }
     }
 
