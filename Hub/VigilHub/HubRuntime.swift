@@ -41,17 +41,21 @@ public struct HubRuntime: Sendable {
     public let notifier: WebhookNotifier
 
     /// Opens the store (applying migrations), loads the TLS files and builds every service.
-    /// `onAdminBound` is called with the admin API's address once it listens.
+    /// `onAdminBound` is called with the admin API's address once it listens. `commitsGoTo` chooses the store
+    /// the receiver commits batches to (the opened store by default): the reliability harness wraps it in a
+    /// deliberately broken one to prove that its oracle notices a broken store.
     public static func make(
         configuration: HubConfiguration,
         logger: Logger = Logger(label: "vigil.hub"),
         tlsCheckInterval: Duration = .seconds(5),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        onAdminBound: @escaping @Sendable (HostPort) async -> Void = { _ in }
+        onAdminBound: @escaping @Sendable (HostPort) async -> Void = { _ in },
+        commitsGoTo: @Sendable (SQLiteEventStore) -> any EventStore = { $0 }
     ) async throws -> HubRuntime {
         let now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1e9) }
         let hubID = configuration.hubID ?? ProcessInfo.processInfo.hostName
-        let store = try SQLiteEventStore.open(path: configuration.store.path)
+        let store = try SQLiteEventStore.open(
+            path: configuration.store.path, durability: configuration.store.durability)
         // No connection survives a restart.
         try await store.markAllDisconnected()
         let tls: ServerTLS
@@ -60,7 +64,7 @@ public struct HubRuntime: Sendable {
         } catch {
             throw HubStartupError(message: "cannot load the TLS files (tls.ca, tls.cert, tls.key): \(error)")
         }
-        let committer = BatchCommitter(store: store, now: now, logger: logger)
+        let committer = BatchCommitter(store: commitsGoTo(store), now: now, logger: logger)
         let counters = ReceiverCounters()
         let shared = ReceiverContext(
             settings: .init(

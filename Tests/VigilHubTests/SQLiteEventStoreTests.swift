@@ -3,9 +3,10 @@ import GRDB
 import Logging
 import Synchronization
 import Testing
-import VigilHub
 import VigilProtocol
 import VigilTestSupport
+
+@testable import VigilHub
 
 @Suite("SQLite event store")
 struct SQLiteEventStoreTests {
@@ -56,6 +57,26 @@ struct SQLiteEventStoreTests {
         gap.previousSeq = 10
         let stored = try await store.commit([gap], at: now)
         #expect(!stored[0].predecessorMissing && stored[0].events == 5 && stored[0].missing == 20)
+    }
+
+    @Test("every stored record names its stream, so (agent, stream, seq) identifies it across a wiped agent")
+    func recordsNameTheirStream() async throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteEventStore.open(path: dir.file("hub.db"))
+        _ = try await store.openStream(hello(stream: 1), at: now)
+        _ = try await store.commit([batch(stream: 1, first: 1, Records.events(1...3) + [Records.sample(4)])], at: now)
+        // The agent's database was wiped: a new stream starts again at seq 1 (without a Hello of its own here).
+        _ = try await store.commit([batch(stream: 2, first: 1, Records.events(11...12))], at: now)
+        let rows = try await store.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT n.stream_id, r.seq FROM (SELECT stream, seq FROM events UNION ALL SELECT stream, seq FROM samples) r
+                    JOIN stream_numbers n ON n.n = r.stream ORDER BY n.stream_id, r.seq
+                    """
+            ).map { "\(($0[0] as Data).last!) \($0[1] as Int64)" }
+        }
+        #expect(rows == ["1 1", "1 2", "1 3", "1 4", "2 1", "2 2"])
     }
 
     @Test("an overlapping batch stores only the records after the high-water mark")
@@ -161,6 +182,7 @@ struct SQLiteEventStoreTests {
         #expect(
             try reopened.appliedMigrations() == [
                 "v1-streams-agents-records", "v2-alert-state", "v2-minute-rollups", "v3-drop-events-by-agent",
+                "v4-record-streams",
             ])
     }
 

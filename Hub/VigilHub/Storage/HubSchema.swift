@@ -90,6 +90,24 @@ enum HubSchema {
             // rollups and version analysis never used it.
             try db.execute(sql: "DROP INDEX events_by_agent")
         }
+        migrator.registerMigration("v4-record-streams") { db in
+            // Each stored record names the stream it came in on, so (agent_id, stream, seq) identifies it: what
+            // the reliability oracle checks exactly-once by. `stream` is a small number for the (agent_id,
+            // stream_id) pair rather than the 16-byte id, to keep rows short on the ingest path.
+            try db.execute(
+                sql: """
+                    CREATE TABLE stream_numbers (
+                        n INTEGER PRIMARY KEY,
+                        agent_id TEXT NOT NULL,
+                        stream_id BLOB NOT NULL,
+                        UNIQUE (agent_id, stream_id)
+                    );
+                    INSERT INTO stream_numbers (agent_id, stream_id) SELECT agent_id, stream_id FROM streams;
+                    ALTER TABLE events ADD COLUMN stream INTEGER;
+                    ALTER TABLE samples ADD COLUMN stream INTEGER;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -39,6 +39,7 @@ extension SQLiteEventStore {
             return refused
         }
         let decision = SequenceDecision.decide(highWaterMark: hwm, firstSeq: batch.firstSeq, count: batch.records.count)
+        let streamNumber = try Self.streamNumber(batch, statement: s.streamNumber, db: db)
         var outcome = BatchOutcome(throughSeq: decision.throughSeq)
         outcome.duplicateSeqs = decision.skip
         outcome.missing = decision.missing
@@ -59,8 +60,8 @@ extension SQLiteEventStore {
                 guard case .event(let event) = batch.records[index].body else { continue }
                 let seq = Int64(bitPattern: batch.firstSeq + UInt64(index))
                 bind(
-                    event, agentID: batch.agentID, seq: seq, to: b, texts: &texts, at: Int32(row * eventColumns),
-                    json: &json)
+                    event, agentID: batch.agentID, stream: streamNumber, seq: seq, to: b, texts: &texts,
+                    at: Int32(row * eventColumns), json: &json)
                 rollup?.stage(event, agentID: batch.agentID)
                 newest = max(newest, event.timeUnixNano)
             }
@@ -81,7 +82,9 @@ extension SQLiteEventStore {
                 if run.count == eventsPerStatement { try insertRun() }
             case .sample(let sample):
                 let seq = Int64(bitPattern: batch.firstSeq + UInt64(index))
-                try insert(sample, agentID: batch.agentID, seq: seq, db: db, statement: s.insertSample, json: &json)
+                try insert(
+                    sample, agentID: batch.agentID, stream: streamNumber, seq: seq, db: db, statement: s.insertSample,
+                    json: &json)
                 try rollup?.add(sample, agentID: batch.agentID, db: db)
                 outcome.samples += 1
                 newest = max(newest, sample.timeUnixNano)
@@ -122,25 +125,37 @@ extension SQLiteEventStore {
         return UInt64(bitPattern: sqlite3_column_int64(statement.sqliteStatement, 0))
     }
 
+    /// The number standing for the batch's `(agent_id, stream_id)` in `events.stream` and `samples.stream`,
+    /// made on the stream's first batch (``openStream(_:at:)`` makes it on its Hello already).
+    private static func streamNumber(_ batch: IncomingBatch, statement: Statement, db: Database) throws -> Int64 {
+        let b = SQLiteBinding(handle: statement.sqliteStatement)
+        b.reset()
+        b.bind(1, batch.agentID)
+        b.bind(2, batch.streamID)
+        defer { sqlite3_reset(statement.sqliteStatement) }
+        guard try b.step(db) else { throw StoreError(code: .write, message: "no stream number was returned") }
+        return sqlite3_column_int64(statement.sqliteStatement, 0)
+    }
+
     /// Most events in one INSERT: one statement of many rows spends SQLite's per-statement work (cursors
     /// on the table and its indexes, halt, reset) once for all of them. 32 rows bind 352 parameters.
     static let eventsPerStatement = 32
-    private static let eventColumns = 11
+    private static let eventColumns = 12
     /// `INSERT OR IGNORE INTO events ... VALUES (...)` with 1...`eventsPerStatement` rows, at index n − 1.
     private static let insertEventsSQL: [String] = (1...eventsPerStatement).map { rows in
         let row = "(" + Array(repeating: "?", count: eventColumns).joined(separator: ", ") + ")"
         return """
             INSERT OR IGNORE INTO events (time_unix_nano, event_id, agent_id, seq, service, version, name,
-                                          outcome, duration_ms, error_category, attributes)
+                                          outcome, duration_ms, error_category, attributes, stream)
             VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))
             """
     }
 
-    /// Binds one event's columns at parameters `offset + 1 ... offset + 11`, its text and blob columns into
+    /// Binds one event's columns at parameters `offset + 1 ... offset + 12`, its text and blob columns into
     /// `texts`; `json` is scratch space for the attributes' text, reused across the records of a commit.
     private static func bind(
-        _ event: Vigil_V1_Event, agentID: String, seq: Int64, to b: SQLiteBinding, texts: inout StaticParameters,
-        at offset: Int32, json: inout [UInt8]
+        _ event: Vigil_V1_Event, agentID: String, stream: Int64, seq: Int64, to b: SQLiteBinding,
+        texts: inout StaticParameters, at offset: Int32, json: inout [UInt8]
     ) {
         b.bind(offset + 1, event.timeUnixNano)
         texts.blob(offset + 2, event.eventID)
@@ -153,10 +168,11 @@ extension SQLiteEventStore {
         b.bind(offset + 9, event.durationMs)
         texts.text(offset + 10, event.errorCategory)
         texts.text(offset + 11, utf8: JSONText.encode(event.attributes, into: &json) ? json : nil)
+        b.bind(offset + 12, stream)
     }
 
     private static func insert(
-        _ sample: Vigil_V1_Sample, agentID: String, seq: Int64, db: Database, statement: Statement,
+        _ sample: Vigil_V1_Sample, agentID: String, stream: Int64, seq: Int64, db: Database, statement: Statement,
         json: inout [UInt8]
     ) throws {
         let b = SQLiteBinding(handle: statement.sqliteStatement)
@@ -167,6 +183,7 @@ extension SQLiteEventStore {
         b.bind(4, sample.metric)
         b.bind(5, sample.value)
         b.bind(6, utf8: JSONText.encode(sample.labels, into: &json) ? json : nil)
+        b.bind(7, stream)
         try b.run(db)
     }
 }
@@ -174,14 +191,24 @@ extension SQLiteEventStore {
 /// The prepared statements of one commit, from GRDB's statement cache.
 private struct CommitStatements {
     let selectHWM: Statement
+    let streamNumber: Statement
     let insertSample: Statement
     let upsertStream: Statement
     let touchAgent: Statement
 
     init(_ db: Database) throws {
         selectHWM = try db.cachedStatement(sql: "SELECT hwm FROM streams WHERE agent_id = ? AND stream_id = ?")
+        streamNumber = try db.cachedStatement(
+            sql: """
+                INSERT INTO stream_numbers (agent_id, stream_id) VALUES (?, ?)
+                ON CONFLICT (agent_id, stream_id) DO UPDATE SET agent_id = excluded.agent_id
+                RETURNING n
+                """)
         insertSample = try db.cachedStatement(
-            sql: "INSERT INTO samples (time_unix_nano, agent_id, seq, metric, value, labels) VALUES (?, ?, ?, ?, ?, ?)")
+            sql: """
+                INSERT INTO samples (time_unix_nano, agent_id, seq, metric, value, labels, stream)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
         upsertStream = try db.cachedStatement(
             sql: """
                 INSERT INTO streams (agent_id, stream_id, hwm, events, samples, duplicates, duplicate_events, gaps,
