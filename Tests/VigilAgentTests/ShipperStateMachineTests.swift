@@ -4,13 +4,26 @@ import Testing
 
 @Suite("Shipper state machine")
 struct ShipperStateMachineTests {
-    @Test("nothing is sent before Welcome, and Welcome deletes through the hub's resume seq")
+    @Test("nothing is sent before Welcome, and Welcome resumes the buffer after the hub's seq")
     func welcomeResumes() {
         var machine = ShipperStateMachine(maxInFlight: 2)
         #expect(machine.nextSend() == .wait)
         #expect(machine.connected() == .sendHello)
         #expect(machine.nextSend() == .wait)
-        #expect(machine.welcomed(resumeAfterSeq: 41) == [.deleteThrough(41), .readBatch(after: 41)])
+        #expect(machine.welcomed(resumeAfterSeq: 41) == [.resume(after: 41), .readBatch(after: 41)])
+    }
+
+    @Test("batches are capped at the limits the hub announces in Welcome, never raised above the agent's own")
+    func welcomeCapsBatches() {
+        let own = ShipperStateMachine.BatchLimits(maxRecords: 100_000, maxBytes: 8 << 20)
+        var machine = ShipperStateMachine(maxInFlight: 2, limits: own)
+        _ = machine.connected()
+        _ = machine.welcomed(resumeAfterSeq: 0, maxBatchRecords: 10_000, maxBatchBytes: 1 << 20, maxFrameBytes: 4 << 20)
+        #expect(machine.batchLimits == .init(maxRecords: 10_000, maxBytes: 1 << 20))
+        var older = ShipperStateMachine(maxInFlight: 2, limits: .init(maxRecords: 500, maxBytes: 1 << 20))
+        _ = older.connected()
+        _ = older.welcomed(resumeAfterSeq: 0, maxFrameBytes: 16 << 20)
+        #expect(older.batchLimits == .init(maxRecords: 500, maxBytes: 1 << 20))
     }
 
     @Test("the window holds at most maxInFlight batches and an ack reopens it")

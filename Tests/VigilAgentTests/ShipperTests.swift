@@ -52,6 +52,39 @@ struct ShipperTests {
         }
     }
 
+    @Test("an agent configured for larger batches than the hub takes caps them at the hub's Welcome and ships all")
+    func capsBatchesAtTheHubsLimit() async throws {
+        let setup = try await Setup(records: 500, batchRecords: 100_000)
+        setup.receiver.faults.withLock { $0.maxBatchRecords = 40 }
+        let done = await setup.run { setup.buffer.stats.records == 0 }
+        #expect(done)
+        let stored = setup.receiver.stored.withLock { $0 }
+        #expect(stored.records.count == 500 && stored.batches >= 13)
+        #expect(setup.shipper.stats.snapshot.rejects.isEmpty)
+        #expect(stored.hellos.count == 1)
+        await setup.finish()
+    }
+
+    @Test("a hub that welcomes and then refuses every batch does not reset the backoff")
+    func refusedBatchesBackOff() async throws {
+        let setup = try await Setup(records: 50, batchRecords: 25)
+        // Welcome says nothing of a limit (an older hub) yet refuses every batch of more than one record.
+        setup.receiver.faults.withLock {
+            $0.maxBatchRecords = 1
+            $0.announcesLimit = false
+        }
+        let shipper = setup.shipper
+        let task = Task { await shipper.run() }
+        try await Task.sleep(for: .seconds(3))
+        task.cancel()
+        await task.value
+        // With the backoff reset at every Welcome the agent reconnected every few ms (base 10 ms); growing to
+        // its 200 ms cap it connects about 3 s / 100 ms (the mean full-jitter wait) ≈ 30 times at most.
+        let hellos = setup.receiver.stored.withLock { $0.hellos.count }
+        #expect(hellos < 60, "\(hellos) connections in 3 s")
+        await setup.finish()
+    }
+
     @Test("every record is shipped once, in seq order, and deleted after the ack")
     func shipsEverything() async throws {
         let setup = try await Setup(records: 500)

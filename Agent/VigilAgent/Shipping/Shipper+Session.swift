@@ -8,7 +8,9 @@ import VigilProtocol
 
 extension Shipper {
     /// One connection to one hub, from TCP connect to close.
-    func session(_ endpoint: ShipperOptions.Endpoint, onWelcome: () -> Void) async throws {
+    /// `onAck` runs at every `Ack`: only a hub that stores what it is sent proves the connection healthy (a hub
+    /// that welcomes and then refuses every batch must not reset the backoff).
+    func session(_ endpoint: ShipperOptions.Endpoint, onAck: () -> Void) async throws {
         let sslContext = try tls.context()
         let serverHostname: String? = Self.isIPAddress(endpoint.host) ? nil : endpoint.host
         let channel = try await ClientBootstrap(group: group)
@@ -29,7 +31,10 @@ extension Shipper {
             raw.close(promise: nil)
         }
         try await channel.executeThenClose { inbound, outbound in
-            let machine = LockedMachine(ShipperStateMachine(maxInFlight: options.maxInFlight))
+            let machine = LockedMachine(
+                ShipperStateMachine(
+                    maxInFlight: options.maxInFlight,
+                    limits: .init(maxRecords: options.maxBatchRecords, maxBytes: options.maxBatchBytes)))
             _ = machine.withLock { $0.connected() }
             try await outbound.write(try helloFrame())
             var frames = inbound.makeAsyncIterator()
@@ -47,33 +52,32 @@ extension Shipper {
                 throw ShipperError(
                     message: "hub speaks protocol \(welcome.protocolVersion), this agent \(WireProtocol.version)")
             }
-            _ = machine.withLock { $0.welcomed(resumeAfterSeq: welcome.resumeAfterSeq) }
-            let resumed = try await buffer.resume(after: welcome.resumeAfterSeq)
-            onWelcome()
+            let actions = machine.withLock {
+                $0.welcomed(
+                    resumeAfterSeq: welcome.resumeAfterSeq, maxBatchRecords: welcome.maxBatchRecords,
+                    maxBatchBytes: welcome.maxBatchBytes, maxFrameBytes: welcome.maxFrameBytes)
+            }
+            try await perform(actions, wake: wake)
             stats.update {
                 $0.connectedEndpoint = endpoint.description
                 $0.lastError = nil
-                $0.recordsAcked += UInt64(resumed)
             }
             logger.info(
                 "connected to hub",
                 metadata: [
                     "hub.endpoint": "\(endpoint)", "hub.id": "\(welcome.hubID)",
                     "resume.seq": "\(welcome.resumeAfterSeq)",
+                    "batch.max_records": "\(machine.withLock { $0.batchLimits.maxRecords })",
                 ]
             )
-            let maxBytes =
-                welcome.maxFrameBytes > 0
-                ? min(options.maxBatchBytes, Int(welcome.maxFrameBytes)) : options.maxBatchBytes
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    try await self.sendLoop(
-                        machine: machine, outbound: outbound, maxBytes: maxBytes, wake: self.wake, channel: raw)
+                    try await self.sendLoop(machine: machine, outbound: outbound, wake: self.wake, channel: raw)
                 }
                 group.addTask { await self.watchTLSFiles(channel: raw) }
                 defer { group.cancelAll() }
                 while let frame = try await frames.next() {
-                    try await receive(frame, machine: machine, wake: wake, endpoint: endpoint)
+                    try await receive(frame, machine: machine, wake: wake, endpoint: endpoint, onAck: onAck)
                 }
                 throw ShipperError(message: "hub closed the connection")
             }
@@ -83,18 +87,18 @@ extension Shipper {
     private func sendLoop(
         machine: LockedMachine,
         outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
-        maxBytes: Int,
         wake: Signal,
         channel: any Channel
     ) async throws {
         while !Task.isCancelled {
-            guard case .readBatch(let after) = machine.withLock({ $0.nextSend() }) else {
+            let (next, limits) = machine.withLock { ($0.nextSend(), $0.batchLimits) }
+            guard case .readBatch(let after) = next else {
                 await wake.wait(upTo: .seconds(1))
                 continue
             }
             guard
                 let batch = try await buffer.readBatch(
-                    after: after, maxRecords: options.maxBatchRecords, maxBytes: maxBytes)
+                    after: after, maxRecords: limits.maxRecords, maxBytes: limits.maxBytes)
             else {
                 await wake.wait(upTo: .seconds(1))
                 continue
@@ -119,36 +123,46 @@ extension Shipper {
         _ frame: Vigil_V1_Frame,
         machine: LockedMachine,
         wake: Signal,
-        endpoint: ShipperOptions.Endpoint
+        endpoint: ShipperOptions.Endpoint,
+        onAck: () -> Void
     ) async throws {
         switch frame.body {
         case .ack(let ack):
+            onAck()
             let actions = machine.withLock { $0.acked(through: ack.throughSeq) }
             // The send loop reads after the last seq sent, which deleting acknowledged rows does not
             // touch: let it refill the window while the delete runs rather than after.
             if actions.contains(where: { if case .readBatch = $0 { true } else { false } }) { wake.notify() }
-            for action in actions {
-                switch action {
-                case .deleteThrough(let seq):
-                    let deleted = try await buffer.deleteThrough(seq)
-                    let now = Int64(Date().timeIntervalSince1970 * 1e9)
-                    stats.update {
-                        $0.recordsAcked += UInt64(deleted)
-                        $0.lastAckSeq = seq
-                        $0.lastAckUnixNano = now
-                    }
-                    wake.notify()
-                case .close(let reason):
-                    throw ShipperError(message: reason)
-                default:
-                    wake.notify()
-                }
-            }
+            try await perform(actions, wake: wake)
         case .reject(let reject):
             throw rejected(reject, endpoint: endpoint)
         default:
             if case .close(let reason) = machine.withLock({ $0.unexpected(Self.kind(frame)) }) {
                 throw ShipperError(message: reason)
+            }
+        }
+    }
+
+    /// Carries out what the state machine decided.
+    private func perform(_ actions: [ShipperStateMachine.Action], wake: Signal) async throws {
+        for action in actions {
+            switch action {
+            case .resume(let seq):
+                let deleted = try await buffer.resume(after: seq)
+                stats.update { $0.recordsAcked += UInt64(deleted) }
+            case .deleteThrough(let seq):
+                let deleted = try await buffer.deleteThrough(seq)
+                let now = Int64(Date().timeIntervalSince1970 * 1e9)
+                stats.update {
+                    $0.recordsAcked += UInt64(deleted)
+                    $0.lastAckSeq = seq
+                    $0.lastAckUnixNano = now
+                }
+                wake.notify()
+            case .close(let reason):
+                throw ShipperError(message: reason)
+            case .readBatch, .wait, .sendHello:
+                wake.notify()
             }
         }
     }

@@ -11,7 +11,8 @@ import VigilProtocol
 /// delete through that seq → pipelined `Batch`es built from stored bytes → delete on `Ack`.
 ///
 /// One connection at a time, to the first endpoint that answers; any failure closes it, waits with
-/// full-jitter backoff, and tries the next endpoint. Protocol decisions live in
+/// full-jitter backoff, and tries the next endpoint. The backoff starts over only once a hub acknowledged a
+/// batch: a hub that welcomes the agent and then refuses what it sends is a failure like any other. Protocol decisions live in
 /// ``ShipperStateMachine``; this type only carries them out. On graceful shutdown it keeps shipping
 /// until the buffer is empty or `drainTimeout` passes.
 public final class Shipper: Service, Sendable {
@@ -76,7 +77,7 @@ public final class Shipper: Service, Sendable {
         while !Task.isCancelled {
             let endpoint = options.endpoints[index % options.endpoints.count]
             do {
-                try await session(endpoint, onWelcome: { backoff.reset() })
+                try await session(endpoint, onAck: { backoff.reset() })
             } catch is CancellationError {
                 return
             } catch {

@@ -3,7 +3,8 @@
 ///
 /// Invariants:
 /// - Nothing is sent before `Welcome`; then batches go out in seq order, at most `maxInFlight`
-///   unacknowledged at a time.
+///   unacknowledged at a time, each within ``batchLimits``: the agent's own limits, lowered to what the
+///   hub's `Welcome` says it takes (a batch over the hub's limit would be refused forever).
 /// - Records are deleted only through a seq the hub acknowledged (`Welcome.resume_after_seq` or
 ///   `Ack.through_seq`), never beyond what was sent on this connection.
 /// - An ack that goes backwards is ignored (acks are cumulative); one beyond what was sent, or any
@@ -13,6 +14,8 @@ public struct ShipperStateMachine: Sendable {
     public enum Action: Sendable, Hashable {
         /// Send `Hello`.
         case sendHello
+        /// Take the hub's `Welcome.resume_after_seq`: delete what the hub holds (``RecordBuffer/resume(after:)``).
+        case resume(after: UInt64)
         /// Delete every buffered record with seq ≤ the value.
         case deleteThrough(UInt64)
         /// Read the next batch after `seq` and send it.
@@ -35,8 +38,26 @@ public struct ShipperStateMachine: Sendable {
         var lastSeq: UInt64
     }
 
+    /// The most records and encoded bytes in one batch.
+    public struct BatchLimits: Sendable, Hashable {
+        /// Records in one batch.
+        public var maxRecords: Int
+        /// Bytes of one encoded `Batch` frame.
+        public var maxBytes: Int
+
+        /// Creates limits.
+        public init(maxRecords: Int, maxBytes: Int) {
+            self.maxRecords = maxRecords
+            self.maxBytes = maxBytes
+        }
+    }
+
     /// Batches that may be unacknowledged at once.
     public let maxInFlight: Int
+    /// The agent's own batch limits (`shipping.max_batch_records`, `shipping.max_batch_bytes`).
+    public let ownLimits: BatchLimits
+    /// The limits batches are read with on this connection: ``ownLimits`` lowered to the hub's.
+    public private(set) var batchLimits: BatchLimits
     private(set) var phase = Phase.idle
     private var inFlight: [InFlight] = []
     /// Highest seq sent on this connection (or confirmed by `Welcome`).
@@ -45,9 +66,11 @@ public struct ShipperStateMachine: Sendable {
     public private(set) var ackedThrough: UInt64 = 0
 
     /// Creates the machine for a fresh connection.
-    public init(maxInFlight: Int) {
-        precondition(maxInFlight > 0)
+    public init(maxInFlight: Int, limits: BatchLimits = BatchLimits(maxRecords: 1000, maxBytes: 1 << 20)) {
+        precondition(maxInFlight > 0 && limits.maxRecords > 0 && limits.maxBytes > 0)
         self.maxInFlight = maxInFlight
+        self.ownLimits = limits
+        self.batchLimits = limits
     }
 
     /// Batches sent and not yet acknowledged.
@@ -59,13 +82,21 @@ public struct ShipperStateMachine: Sendable {
         return .sendHello
     }
 
-    /// The hub answered `Hello`.
-    public mutating func welcomed(resumeAfterSeq: UInt64) -> [Action] {
+    /// The hub answered `Hello`. Limits of 0 are ones the hub did not announce (an older hub).
+    public mutating func welcomed(
+        resumeAfterSeq: UInt64, maxBatchRecords: UInt32 = 0, maxBatchBytes: UInt32 = 0, maxFrameBytes: UInt32 = 0
+    ) -> [Action] {
         guard phase == .awaitingWelcome else { return [close("Welcome received twice or before Hello")] }
         phase = .streaming
         sentThrough = resumeAfterSeq
         ackedThrough = resumeAfterSeq
-        return [.deleteThrough(resumeAfterSeq), .readBatch(after: resumeAfterSeq)]
+        var limits = ownLimits
+        if maxBatchRecords > 0 { limits.maxRecords = min(limits.maxRecords, Int(maxBatchRecords)) }
+        for announced in [maxBatchBytes, maxFrameBytes] where announced > 0 {
+            limits.maxBytes = min(limits.maxBytes, Int(announced))
+        }
+        batchLimits = limits
+        return [.resume(after: resumeAfterSeq), .readBatch(after: resumeAfterSeq)]
     }
 
     /// Asks what to send next.

@@ -22,6 +22,10 @@ final class TestReceiver: Sendable {
         var closeOnBatches: Set<Int> = []
         /// Answer every Hello with this rejection.
         var rejectHello: Vigil_V1_Reject.Code?
+        /// Announce this `max_batch_records` in Welcome and refuse a bigger batch with `TOO_LARGE`, as the hub does.
+        var maxBatchRecords: UInt32 = 0
+        /// Whether Welcome says `maxBatchRecords` (an older hub enforces a limit it does not announce).
+        var announcesLimit = true
     }
 
     let stored = Mutex(Stored())
@@ -104,16 +108,30 @@ final class TestReceiver: Sendable {
                     s.hellos.append(hello)
                     return s.hwm
                 }
+                let limit = receiver.faults.withLock { $0.announcesLimit ? $0.maxBatchRecords : 0 }
                 send(
                     context,
                     .welcome(
                         .with {
                             $0.protocolVersion = 1; $0.resumeAfterSeq = hwm; $0.hubID = "test-hub"
+                            $0.maxBatchRecords = limit
                         }))
             case .batch(let batch) where helloed:
                 let number = receiver.stored.withLock { s in
                     s.batches += 1
                     return s.batches
+                }
+                let limit = receiver.faults.withLock { $0.maxBatchRecords }
+                if limit > 0, batch.records.count > limit {
+                    send(
+                        context,
+                        .reject(
+                            .with {
+                                $0.code = .tooLarge; $0.message = "batch over the limit"
+                            }))
+                    closing = true
+                    context.close(promise: nil)
+                    return
                 }
                 if receiver.faults.withLock({ $0.closeOnBatches.contains(number) }) {
                     closing = true
