@@ -55,7 +55,8 @@ public struct AgentRuntime: Sendable {
         let context = IngestContext(
             preparer: RecordPreparer(
                 service: configuration.labels["service"] ?? "",
-                version: configuration.labels["version"] ?? ""
+                version: configuration.labels["version"] ?? "",
+                stampedTimes: buffer.stampedTimes
             ),
             committer: committer,
             stats: ingestStats,

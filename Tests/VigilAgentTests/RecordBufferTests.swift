@@ -151,4 +151,49 @@ struct RecordBufferTests {
         let resumed = try await buffer.append([Self.records(5)]).get()
         #expect(resumed.first?.firstSeq == 101 && resumed.first?.stored == 5)
     }
+
+    @Test("write failures counted while other writes run are all kept: one owner for the counters")
+    func writeFailuresNotLostToConcurrentWriters() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let buffer = try open(directory)
+        _ = try await buffer.append([Self.records(6000, size: 100)]).get()
+        let pages = try await buffer.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
+        try await buffer.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
+        let failing = Self.records(2000, size: 1000)
+        // Each failing append races a delete that succeeds; the delete's writer closure saves the whole state it
+        // copied when it began, so a failure counted after the failing writer let go was overwritten.
+        for round in 1...300 {
+            async let failed = buffer.append([failing])
+            async let deleted = buffer.deleteThrough(UInt64(round * 20))
+            _ = await failed
+            _ = try await deleted
+        }
+        #expect(buffer.stats.counters.writeFailures == 300 * 2000)
+        #expect(buffer.stats.records == 0)
+    }
+
+    @Test("times given to client event ids outlive a restart, and only the newest are kept")
+    func stampedTimesSurviveRestart() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var options = BufferOptions(path: "\(directory)/agent.db")
+        options.rememberedTimes = 8
+        let ids = (0..<20).map { n in Data((0..<16).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ n) }) }
+        do {
+            let buffer = try RecordBuffer.open(options, nowUnixNano: 1)
+            for (n, id) in ids.enumerated() {
+                #expect(buffer.stampedTimes.time(for: id, now: Int64(1000 + n)) == Int64(1000 + n))
+                _ = try await buffer.append([Self.records(1)]).get()
+            }
+        }
+        let reopened = try RecordBuffer.open(options, nowUnixNano: 2)
+        // A retry of the newest ids after the restart gets the first attempt's time; the oldest were forgotten.
+        #expect(reopened.stampedTimes.time(for: ids[19], now: 9_999) == 1019)
+        #expect(reopened.stampedTimes.time(for: ids[12], now: 9_999) == 1012)
+        #expect(reopened.stampedTimes.time(for: ids[0], now: 9_999) == 9_999)
+        let rows = try await reopened.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stamped_times")
+        }
+        #expect((rows ?? 0) <= 8 + 8 / 4)
+    }
 }

@@ -26,6 +26,9 @@ public struct BufferOptions: Sendable, Hashable {
     public var whenFull: FullPolicy
     /// Commit durability. Default ``Durability/normal``.
     public var durability: Durability
+    /// How many times given to client event ids are remembered across restarts (``StampedTimes``). Default
+    /// 131,072; not a configuration key.
+    public var rememberedTimes = 131_072
 
     /// Creates options; every argument but the path has the documented default.
     public init(

@@ -20,6 +20,18 @@ enum BufferSchema {
                     """
             )
         }
+        migrator.registerMigration("v2-stamped-times") { db in
+            // The times the agent gave to client event ids that came without one (StampedTimes), written with
+            // the records so a retry after a restart gets the first attempt's time; the oldest go first.
+            try db.execute(
+                sql: """
+                    CREATE TABLE stamped_times (
+                        id INTEGER PRIMARY KEY,
+                        event_id BLOB NOT NULL UNIQUE,
+                        time_unix_nano INTEGER NOT NULL
+                    ) STRICT
+                    """)
+        }
         return migrator
     }
 }

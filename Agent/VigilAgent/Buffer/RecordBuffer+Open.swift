@@ -87,13 +87,21 @@ extension RecordBuffer {
                 counters.corruptRecoveries += recoveries
                 try counters.save(db)
             }
-            let state = State(
+            let stampedTimes = StampedTimes(capacity: options.rememberedTimes)
+            let saved = try Row.fetchAll(
+                db, sql: "SELECT event_id, time_unix_nano FROM stamped_times ORDER BY id DESC LIMIT ?",
+                arguments: [options.rememberedTimes]
+            ).map { (id: $0[0] as Data, time: $0[1] as Int64) }
+            stampedTimes.load(saved.reversed())
+            var state = State(
                 nextSeq: UInt64(max(savedNext, maxSeq + 1, 1)),
                 storedRecords: count,
                 storedBytes: bytes + count * rowOverheadBytes,
                 counters: counters
             )
-            return RecordBuffer(pool: pool, options: options, streamID: streamID, state: state)
+            state.stampedRows = try Int.fetchOne(db, sql: "SELECT count(*) FROM stamped_times") ?? 0
+            return RecordBuffer(
+                pool: pool, options: options, streamID: streamID, state: state, stampedTimes: stampedTimes)
         }
     }
 

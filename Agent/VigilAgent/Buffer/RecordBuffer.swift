@@ -23,8 +23,10 @@ import VigilProtocol
 /// - **Failure is a refusal, not a crash.** A full disk (`SQLITE_FULL`) or an I/O error rolls back the
 ///   transaction and refuses every record in it; nothing half-written is visible, and the next
 ///   append tries again.
-/// - **One writer.** All writes go through GRDB's serial writer; in-memory counters change only after
-///   a commit succeeded, on that same writer. Reads for shipping run concurrently (WAL snapshots).
+/// - **One writer.** All writes go through GRDB's serial writer, which alone changes the in-memory state
+///   and counters: after a commit succeeded, or (``BufferCounters/writeFailures``) when a write failed, never
+///   after the writer let go (a writer closure saves the whole state it copied). Reads for shipping run
+///   concurrently (WAL snapshots).
 public final class RecordBuffer: Sendable {
     /// Bytes charged per record on top of its payload, approximating SQLite's row overhead.
     public static let rowOverheadBytes = 16
@@ -33,6 +35,8 @@ public final class RecordBuffer: Sendable {
     public let streamID: Data
     /// The settings the buffer was opened with.
     public let options: BufferOptions
+    /// The times given to client event ids without a time, saved by every append and loaded on open.
+    public let stampedTimes: StampedTimes
     let pool: DatabasePool
     let state: Mutex<State>
 
@@ -41,13 +45,16 @@ public final class RecordBuffer: Sendable {
         var storedRecords: Int
         var storedBytes: Int
         var counters: BufferCounters
+        /// Rows in `stamped_times`.
+        var stampedRows = 0
     }
 
-    init(pool: DatabasePool, options: BufferOptions, streamID: Data, state: State) {
+    init(pool: DatabasePool, options: BufferOptions, streamID: Data, state: State, stampedTimes: StampedTimes) {
         self.pool = pool
         self.options = options
         self.streamID = streamID
         self.state = Mutex(state)
+        self.stampedTimes = stampedTimes
     }
 
     /// Counters and sizes as of the last commit.
@@ -71,16 +78,28 @@ public final class RecordBuffer: Sendable {
     /// On a write failure nothing is stored and the error is returned for all submissions.
     public func append(_ submissions: [[[UInt8]]]) async -> Result<[AppendOutcome], BufferError> {
         do {
-            return .success(try await pool.writeWithoutTransaction { db in try self.appendOnWriter(db, submissions) })
+            return .success(
+                try await pool.writeWithoutTransaction { db in
+                    let stamped = self.stampedTimes.takeUnsaved()
+                    do {
+                        return try self.appendOnWriter(db, submissions, stamped: stamped)
+                    } catch {
+                        self.stampedTimes.returnUnsaved(stamped)
+                        // Counted here, on the writer that owns the counters: counted after the writer let go, the
+                        // increment was lost whenever the next writer closure saved the state it had copied before.
+                        let refused = submissions.reduce(0) { $0 + $1.count }
+                        self.state.withLock { $0.counters.writeFailures += UInt64(refused) }
+                        throw error
+                    }
+                })
         } catch {
-            let failure = Self.classify(error, during: .write)
-            let refused = submissions.reduce(0) { $0 + $1.count }
-            state.withLock { $0.counters.writeFailures += UInt64(refused) }
-            return .failure(failure)
+            return .failure(Self.classify(error, during: .write))
         }
     }
 
-    private func appendOnWriter(_ db: Database, _ submissions: [[[UInt8]]]) throws -> [AppendOutcome] {
+    private func appendOnWriter(
+        _ db: Database, _ submissions: [[[UInt8]]], stamped: [(id: Data, time: Int64)]
+    ) throws -> [AppendOutcome] {
         var s = state.withLock { $0 }
         var outcomes: [AppendOutcome] = []
         outcomes.reserveCapacity(submissions.count)
@@ -130,6 +149,7 @@ public final class RecordBuffer: Sendable {
             }
             try run.flush()
             try saveProgress(db, s)
+            try saveStampedTimes(db, stamped, state: &s)
             return .commit
         }
         state.withLock { $0 = s }
@@ -162,6 +182,24 @@ public final class RecordBuffer: Sendable {
             arguments: [Int64(bitPattern: s.nextSeq)]
         )
         try s.counters.save(db)
+    }
+
+    /// Writes the times given out since the last append, before the records they were given for are
+    /// acknowledged, and forgets the oldest rows once there are a quarter more than are remembered.
+    private func saveStampedTimes(_ db: Database, _ stamped: [(id: Data, time: Int64)], state s: inout State) throws {
+        if stamped.isEmpty { return }
+        let insert = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO stamped_times (event_id, time_unix_nano) VALUES (?, ?)")
+        for (id, time) in stamped {
+            try insert.execute(arguments: [id, time])
+            s.stampedRows += db.changesCount
+        }
+        let keep = options.rememberedTimes
+        if s.stampedRows > keep + keep / 4 {
+            try db.execute(
+                sql: "DELETE FROM stamped_times WHERE id <= (SELECT max(id) FROM stamped_times) - ?", arguments: [keep])
+            s.stampedRows = try Int.fetchOne(db, sql: "SELECT count(*) FROM stamped_times") ?? 0
+        }
     }
 
     // MARK: Delete
