@@ -196,4 +196,15 @@ struct RecordBufferTests {
         }
         #expect((rows ?? 0) <= 8 + 8 / 4)
     }
+
+    @Test("buffer.durability reaches the writer: full syncs every commit, normal does not")
+    func durabilityReachesTheWriter() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (durability, expected) in [(Durability.full, 2), (.normal, 1)] {
+            let buffer = try RecordBuffer.open(
+                BufferOptions(path: "\(directory)/\(durability).db", durability: durability), nowUnixNano: 1)
+            #expect(try await buffer.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == expected)
+        }
+    }
 }

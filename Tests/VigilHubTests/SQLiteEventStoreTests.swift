@@ -59,6 +59,15 @@ struct SQLiteEventStoreTests {
         #expect(!stored[0].predecessorMissing && stored[0].events == 5 && stored[0].missing == 20)
     }
 
+    @Test("durability full syncs every commit (synchronous FULL on the writer); normal does not")
+    func durabilityReachesTheWriter() async throws {
+        let dir = TemporaryDirectory()
+        let full = try SQLiteEventStore.open(path: dir.file("full.db"))
+        #expect(try await full.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
+        let normal = try SQLiteEventStore.open(path: dir.file("normal.db"), durability: .normal)
+        #expect(try await normal.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 1)
+    }
+
     @Test("every stored record names its stream, so (agent, stream, seq) identifies it across a wiped agent")
     func recordsNameTheirStream() async throws {
         let dir = TemporaryDirectory()

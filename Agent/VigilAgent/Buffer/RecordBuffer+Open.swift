@@ -55,12 +55,12 @@ extension RecordBuffer {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        var configuration = Configuration()
+        let pool = try DatabasePool(path: options.path, configuration: Configuration())
+        // Set on the writer once the pool is open: opening a DatabasePool puts its writer in WAL mode with
+        // synchronous = NORMAL after `prepareDatabase` ran, so `durability: full` set there was silently NORMAL
+        // (the power-cut scenario lost acknowledged records that way).
         let synchronous = options.durability == .full ? "FULL" : "NORMAL"
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
-        }
-        let pool = try DatabasePool(path: options.path, configuration: configuration)
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
         let check = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
         guard check == ["ok"] else {
             throw Damaged(description: "quick_check: \(check.prefix(3).joined(separator: "; "))")

@@ -55,13 +55,16 @@ public final class SQLiteEventStore: EventStore, Sendable {
             }
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
-            let synchronous = durability == .full ? "FULL" : "NORMAL"
             configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
                 // Checkpoints run on WALCheckpointer's own connection; this is only the backstop.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
             }
             let pool = try DatabasePool(path: path, configuration: configuration)
+            // Set on the writer once the pool is open: opening a DatabasePool puts its writer in WAL mode with
+            // synchronous = NORMAL after `prepareDatabase` ran, so FULL set there would be silently undone
+            // (the power-cut scenario found that: the WAL was synced only at checkpoints).
+            let synchronous = durability == .full ? "FULL" : "NORMAL"
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
             try HubSchema.migrator().migrate(pool)
             return SQLiteEventStore(path: path, pool: pool, rollsUpOnCommit: rollsUpOnCommit)
         } catch {
