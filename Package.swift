@@ -191,7 +191,11 @@ let package = Package(
                 "VigilProtocol",
                 "VigilTestSupport",
                 "VigilFuzzTargets",
+                // The oracle's mutation runs serve agents from a hub in-process, its store wrapped in a broken one.
+                "VigilHub",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/Reliability",
             exclude: ["RESULTS.md", "README.md", "make-report.py"],

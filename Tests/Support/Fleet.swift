@@ -58,6 +58,8 @@ public final class Fleet: @unchecked Sendable {
 
     /// The ingest socket of agent `n`.
     public func socket(_ n: Int) -> String { "\(directory)/agent-\(n).sock" }
+    /// The hub's database.
+    public var hubDatabase: String { "\(directory)/hub.db" }
     /// The buffer database of agent `n`.
     public func agentDatabase(_ n: Int) -> String { "\(directory)/agent-\(n).db" }
     /// The hub process, if started.
@@ -172,7 +174,7 @@ public final class Fleet: @unchecked Sendable {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(10)
-        return try DatabaseQueue(path: "\(directory)/hub.db", configuration: configuration)
+        return try DatabaseQueue(path: hubDatabase, configuration: configuration)
     }
 
     /// Events in the hub's store.

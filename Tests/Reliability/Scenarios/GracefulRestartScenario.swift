@@ -35,7 +35,7 @@ extension Reliability {
                 }
             }
             #expect(await run.generator.waitForProgress(500))
-            try await run.finish(expectResend: true)
+            try await run.finish()
         }
     }
 }

@@ -6,9 +6,11 @@ extension Reliability {
     /// Scenario 2: `kill -9` of the hub and a restart on the same database, repeatedly, while agents ship.
     @Suite("Hub kill -9", .serialized)
     struct HubKill {
-        @Test("a hub killed with -9 and restarted loses, duplicates and invents nothing")
-        func hubKill() async throws {
-            let run = try ScenarioRun("hub-kill", tag: 2)
+        @Test("a hub killed with -9 and restarted loses, duplicates and invents nothing", arguments: [true, false])
+        func hubKill(retries: Bool) async throws {
+            let run = try ScenarioRun(
+                retries ? "hub-kill" : "hub-kill-no-retries", tag: 2,
+                options: retries ? .init() : LoadGenerator.Options().withoutRetries)
             defer { run.stop() }
             run.startLoad()
             var generator = SystemRandomNumberGenerator()
@@ -19,7 +21,7 @@ extension Reliability {
                 run.fault("hub kill -9")
             }
             #expect(await run.generator.waitForProgress(500))
-            try await run.finish(expectResend: true)
+            try await run.finish()
         }
     }
 }

@@ -7,12 +7,17 @@ extension Reliability {
     /// the connections, blackhole (minutes in the soak), trickle, delay, and cut mid-frame.
     @Suite("Network faults", .serialized)
     struct NetworkFaults {
-        @Test("dropped, blackholed, trickled, delayed and cut connections lose, duplicate and invent nothing")
-        func networkFaults() async throws {
+        @Test(
+            "dropped, blackholed, trickled, delayed and cut connections lose, duplicate and invent nothing",
+            arguments: [true, false])
+        func networkFaults(retries: Bool) async throws {
             let hubPort = try Fleet.freePort()
             let proxies = [try FaultProxy(targetPort: hubPort), try FaultProxy(targetPort: hubPort)]
             defer { proxies.forEach { $0.close() } }
-            let run = try ScenarioRun("network-faults", tag: 3, hubListenPort: hubPort) { fleet, n in
+            let run = try ScenarioRun(
+                retries ? "network-faults" : "network-faults-no-retries", tag: 3, hubListenPort: hubPort,
+                options: retries ? .init() : LoadGenerator.Options().withoutRetries
+            ) { fleet, n in
                 try fleet.configureAgent(n, hubPort: proxies[n - 1].port)
             }
             defer { run.stop() }

@@ -28,7 +28,22 @@ final class LoadGenerator: @unchecked Sendable {
         /// request timed out) and sends the same events again on a new connection: the agent then holds
         /// both copies and the hub must skip one. nil = never.
         var abandonEvery: Int? = 15
+        /// Whether the application retries at all: off, it neither abandons chunks nor sends again what it got no
+        /// answer for, so every repeat the hub sees comes from the agent and only the hwm can skip it.
+        var retries = true
+
+        /// These options with application retries off.
+        var withoutRetries: Options {
+            var options = self
+            options.retries = false
+            options.abandonEvery = nil
+            options.retryRejected = false
+            return options
+        }
     }
+
+    /// The options the clients run with.
+    var settings: Options { options }
 
     private let scenario: UInt8
     private let sockets: [Int: String]
@@ -162,7 +177,7 @@ final class LoadGenerator: @unchecked Sendable {
             if replies.count < chunk.count {
                 client = nil
                 unknownEpisodes += 1
-                if unknownEpisodes % 2 == 1 { retries.append(contentsOf: chunk[replies.count...]) }
+                if options.retries, unknownEpisodes % 2 == 1 { retries.append(contentsOf: chunk[replies.count...]) }
                 usleep(20_000)
             } else if options.retryRejected, !retries.isEmpty, replies.contains(where: { !$0.ok }) {
                 usleep(100_000)  // refused for lack of space: give it a moment before retrying

@@ -48,19 +48,29 @@ struct Verdict: Sendable, Codable, CustomStringConvertible {
     var rejectedButStored = 0
     /// Unknown and present: reported.
     var recovered = 0
-    /// Duplicates the hub skipped (`totals.duplicates`): > 0 proves the resend path ran.
+    /// Duplicates the hub skipped (`totals.duplicates`, both paths).
     var skippedDuplicates: UInt64 = 0
+    /// Every stored record by `(agent_id, stream_id, seq)`, samples included, with the two dedupe paths apart.
+    var seq: SeqAudit?
     /// Up to five example ids (hex) of each failure kind, for the message.
     var examples: [String: [String]] = [:]
 
-    /// No loss, no duplicate, no phantom, nothing refused yet stored.
-    var isSound: Bool { lost == 0 && duplicated == 0 && phantom == 0 && rejectedButStored == 0 }
+    /// No loss, no duplicate, no phantom, nothing refused yet stored: by event id and by seq.
+    var isSound: Bool {
+        lost == 0 && duplicated == 0 && phantom == 0 && rejectedButStored == 0 && (seq?.isSound ?? true)
+    }
 
     var description: String {
         "attempted \(attempted), acknowledged \(acknowledged), rejected \(rejected), unknown \(unknown); "
             + "lost \(lost), duplicated \(duplicated), phantom \(phantom), rejected-but-stored \(rejectedButStored), "
             + "recovered \(recovered), hub skipped \(skippedDuplicates) duplicates"
             + (examples.isEmpty ? "" : "; examples \(examples)")
+            + (seq.map {
+                "; by seq: \($0.events) events and \($0.samples) samples in \($0.streams) streams, lost \($0.lost), "
+                    + "duplicated \($0.duplicated), phantom \($0.phantom), seq resends skipped \($0.seqResendsSkipped), "
+                    + "event-id retries skipped \($0.eventIDRetriesSkipped)"
+                    + ($0.examples.isEmpty ? "" : "; examples \($0.examples)")
+            } ?? "")
     }
 }
 

@@ -15,6 +15,10 @@ struct ScenarioResult: Codable, Sendable {
     var drainRatePerSecond: Double?
     var memory: [String: Fleet.MemoryFigures] = [:]
     var seconds = 0.0
+    /// Whether the clients retried writes (off: only the hub's hwm can skip a repeat).
+    var retries = true
+    /// Whether losing records is allowed in this run (power cuts at `durability: normal`): reported, not failed.
+    var allowsLoss = false
     var notes: [String] = []
 }
 

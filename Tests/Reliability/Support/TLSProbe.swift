@@ -2,6 +2,10 @@ import Foundation
 import VigilProtocol
 import VigilTestSupport
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A raw TLS client against the hub (`openssl s_client`), for what no agent can be made to send:
 /// missing or foreign certificates, TLS 1.2, and arbitrary bytes after the handshake.
 enum TLSProbe {
@@ -15,27 +19,44 @@ enum TLSProbe {
 
         /// The hub's `Reject` among the frames it sent (a `Welcome` may come first), if any.
         var reject: Vigil_V1_Reject? {
+            for frame in frames { if case .reject(let reject) = frame.body { return reject } }
+            return nil
+        }
+
+        /// The frames the hub sent, in order, up to the first that does not decode.
+        var frames: [Vigil_V1_Frame] {
+            var frames: [Vigil_V1_Frame] = []
             var offset = 0
             while received.count >= offset + 4 {
                 let length = received[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
                 guard received.count >= offset + 4 + length,
                     let frame = try? Vigil_V1_Frame(
                         serializedBytes: Array(received[(offset + 4)..<(offset + 4 + length)]))
-                else { return nil }
-                if case .reject(let reject) = frame.body { return reject }
+                else { break }
+                frames.append(frame)
                 offset += 4 + length
             }
-            return nil
+            return frames
         }
     }
 
     /// Connects to 127.0.0.1:`port` with `arguments`, writes `input` after the handshake, and (with
-    /// `waitForClose`) reads until the hub closes; 20 s at most.
-    static func run(port: Int, arguments: [String], input: [UInt8] = [], waitForClose: Bool = true) throws -> Outcome {
+    /// `waitForClose`) reads until the hub closes; 20 s at most. Without it, the connection stays open for
+    /// `holdOpen` seconds after the input was written (for the hub's answers), then closes. `then` is written one
+    /// second after `input` (a Batch after the Welcome its Hello gets).
+    static func run(
+        port: Int, arguments: [String], input: [UInt8] = [], then: [UInt8] = [], waitForClose: Bool = true,
+        holdOpen: Double = 0
+    ) throws -> Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // Without waitForClose the connection is ended here with SIGKILL: `-quiet` implies `-ign_eof`, so s_client
+        // never leaves by itself while the hub keeps the connection, and a process started from a Swift thread
+        // inherits a signal mask that blocks the SIGTERM of `timeout` (and of Process.terminate).
         process.arguments =
-            ["timeout", "20", "openssl", "s_client", "-quiet", "-connect", "127.0.0.1:\(port)"]
+            (waitForClose ? ["timeout", "20"] : []) + [
+                "openssl", "s_client", "-quiet", "-connect", "127.0.0.1:\(port)",
+            ]
             + (waitForClose ? ["-ign_eof"] : []) + arguments
         let stdin = Pipe()
         let stdout = Pipe()
@@ -46,6 +67,14 @@ enum TLSProbe {
         try process.run()
         let writer = Thread {
             stdin.fileHandleForWriting.write(Data(input))
+            if !then.isEmpty {
+                Thread.sleep(forTimeInterval: 1)
+                stdin.fileHandleForWriting.write(Data(then))
+            }
+            if !waitForClose {
+                Thread.sleep(forTimeInterval: holdOpen)
+                kill(process.processIdentifier, SIGKILL)
+            }
             try? stdin.fileHandleForWriting.close()
         }
         writer.start()

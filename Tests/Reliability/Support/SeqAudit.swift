@@ -1,0 +1,159 @@
+import Foundation
+import GRDB
+
+/// The second half of the oracle: every record by `(agent_id, stream_id, seq)`, events and samples alike, read
+/// from the hub's store and from every agent database the run left (moved-aside damaged ones included). It needs
+/// no ledger, so it covers the samples the agents take themselves, and it tells the hub's two dedupe paths
+/// apart — the one the load generator cannot see (the hwm) and the one it can (event ids).
+///
+/// Per stream, with `hwm` the hub's high-water mark:
+/// - **duplicated**: two stored rows with one seq (each extra row counts);
+/// - **phantom**: a stored row of a stream no agent database knows, or with a seq beyond the last the agent
+///   assigned in it;
+/// - **lost**: a seq at or below the hwm that is not stored and not explained — by an event the hub skipped
+///   as a repeat of a stored event id (`duplicate_events`), or by a gap no larger than what the agent's
+///   `drop_oldest` dropped (`missing` ≤ the agent's `dropped`). A hub that acknowledges without storing makes
+///   such holes: the agent deleted what was acknowledged and resumes past it.
+struct SeqAudit: Sendable, Codable {
+    /// Rows checked, events and samples, at or below the streams' hwms.
+    var events = 0
+    var samples = 0
+    var duplicated = 0
+    var phantom = 0
+    var lost = 0
+    /// Records the hub skipped because their seq was at or below the hwm: the agent sent them again.
+    var seqResendsSkipped: UInt64 = 0
+    /// Of those, the ones the scenario's faults caused (the rest are the ``ResendProbe``'s).
+    var seqResendsByFaults: UInt64 = 0
+    /// Events the hub skipped because the same event was stored (an application retried it).
+    var eventIDRetriesSkipped: UInt64 = 0
+    /// Streams the hub holds, and agent databases found (a database that cannot be read is named here).
+    var streams = 0
+    var agentDatabases: [String] = []
+    /// Up to five examples per kind, `agent/stream seq`.
+    var examples: [String: [String]] = [:]
+
+    /// No duplicated, phantom or lost record.
+    var isSound: Bool { duplicated == 0 && phantom == 0 && lost == 0 }
+
+    /// What an agent database says of its stream.
+    struct AgentStream: Sendable {
+        var streamID: Data
+        /// The last seq the agent assigned in this stream (`next_seq` − 1).
+        var lastSeq: Int64
+        /// Records the agent dropped unshipped (`drop_oldest`).
+        var dropped: Int64
+    }
+
+    /// Reads the hub database at `hubDatabase` and every agent database below `directory`.
+    static func read(hubDatabase: String, directory: String) throws -> SeqAudit {
+        var audit = SeqAudit()
+        var agentStreams: [Data: AgentStream] = [:]
+        var unreadable = 0
+        for path in agentDatabasePaths(below: directory) {
+            do {
+                let stream = try readAgent(path)
+                agentStreams[stream.streamID] = stream
+                audit.agentDatabases.append((path as NSString).lastPathComponent)
+            } catch {
+                unreadable += 1
+                audit.agentDatabases.append("\((path as NSString).lastPathComponent) (unreadable: \(error))")
+            }
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        let hub = try DatabaseQueue(path: hubDatabase, configuration: configuration)
+        try hub.read { db in
+            let streams = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT n.n, s.agent_id, s.stream_id, s.hwm, s.duplicates, s.duplicate_events, s.missing
+                    FROM streams s JOIN stream_numbers n ON n.agent_id = s.agent_id AND n.stream_id = s.stream_id
+                    """)
+            audit.streams = streams.count
+            for row in streams {
+                let number: Int64 = row[0]
+                let agentID: String = row[1]
+                let streamID: Data = row[2]
+                let hwm: Int64 = row[3]
+                let seqSkips: Int64 = row[4]
+                let eventSkips: Int64 = row[5]
+                let missing: Int64 = row[6]
+                audit.seqResendsSkipped += UInt64(max(0, seqSkips))
+                audit.eventIDRetriesSkipped += UInt64(max(0, eventSkips))
+                let name = "\(agentID)/\(streamID.prefix(4).map { String(format: "%02x", $0) }.joined())"
+                let agent = agentStreams[streamID]
+                var copies: [Int64: Int] = [:]
+                for (table, isEvent) in [("events", true), ("samples", false)] {
+                    let seqs = try Int64.fetchCursor(
+                        db, sql: "SELECT seq FROM \(table) WHERE stream = ?", arguments: [number])
+                    while let seq = try seqs.next() {
+                        copies[seq, default: 0] += 1
+                        if isEvent { audit.events += 1 } else { audit.samples += 1 }
+                    }
+                }
+                for (seq, count) in copies {
+                    if count > 1 {
+                        audit.duplicated += count - 1
+                        audit.example("duplicated", "\(name) \(seq)")
+                    }
+                    // A stream no readable database knows is a phantom only when every database could be read.
+                    let unknown = agent == nil && unreadable == 0
+                    if unknown || seq > (agent?.lastSeq ?? .max) || seq > hwm || seq < 1 {
+                        audit.phantom += count
+                        audit.example("phantom", "\(name) \(seq)")
+                    }
+                }
+                let stored = copies.keys.lazy.filter { $0 >= 1 && $0 <= hwm }.count
+                let holes = hwm - Int64(stored)
+                let explainedGap = min(missing, agent?.dropped ?? 0)
+                let unexplained = holes - eventSkips - explainedGap
+                if unexplained > 0 {
+                    audit.lost += Int(unexplained)
+                    let firstHole = (1...max(1, hwm)).first { copies[$0] == nil } ?? 0
+                    audit.example("lost", "\(name): \(unexplained) of seqs 1...\(hwm) (first hole \(firstHole))")
+                }
+            }
+        }
+        return audit
+    }
+
+    private mutating func example(_ kind: String, _ text: String) {
+        if examples[kind, default: []].count < 5 { examples[kind, default: []].append(text) }
+    }
+
+    /// `agent-N.db` files and the `agent-N.db.corrupt-…` copies a damaged database was moved to, at any depth.
+    static func agentDatabasePaths(below directory: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
+        var paths: [String] = []
+        while let relative = walker.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            guard name.hasPrefix("agent-"), name.contains(".db"),
+                !["-wal", "-shm", "-journal"].contains(where: { name.hasSuffix($0) })
+            else { continue }
+            paths.append("\(directory)/\(relative)")
+        }
+        return paths.sorted()
+    }
+
+    private static func readAgent(_ path: String) throws -> AgentStream {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        return try DatabaseQueue(path: path, configuration: configuration).read { db in
+            guard let streamID = try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'stream_id'") else {
+                throw AuditError(message: "no stream_id in meta")
+            }
+            let next = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'next_seq'") ?? 1
+            let top = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM records") ?? 0
+            let dropped = try Int64.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'dropped'") ?? 0
+            return AgentStream(streamID: streamID, lastSeq: max(next - 1, top), dropped: dropped)
+        }
+    }
+
+    struct AuditError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+}
