@@ -6,14 +6,16 @@ import VigilProtocol
 import VigilTestSupport
 
 /// Verdicts that lack evidence, from data committed into a real SQLite store and judged by the decision
-/// engine: a canary is never promoted on evidence that excludes its calls.
+/// engine: a canary is never promoted on evidence that excludes its calls, and a pinned baseline is never
+/// silently replaced.
 @Suite("Verdicts without evidence", .timeLimit(.minutes(3)))
 struct VerdictEvidenceTests {
     static let end = Traffic.currentMinute
 
-    static func settings() -> DecisionSettings {
+    static func settings(pinned: String? = nil) -> DecisionSettings {
         var configuration = HubConfiguration(tls: .init(ca: "-", cert: "-", key: "-"))
         configuration.judge.window = .seconds(30 * 60)
+        if let pinned { configuration.judge.baseline = .pinned(pinned) }
         return DecisionSettings(configuration: configuration)
     }
 
@@ -54,5 +56,24 @@ struct VerdictEvidenceTests {
             verdict.reason.contains(
                 "no data on the canary side for critical metrics error_rate (0 canary, 150 baseline values)"),
             "\(verdict.reason)")
+    }
+
+    @Test("a pinned baseline without data in the window makes every verdict INCONCLUSIVE, saying so")
+    func pinnedBaselineWithoutData() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteEventStore.open(path: directory.file("hub.db"))
+        try await Self.commit("1.0.0", firstHost: 0, calls: true, service: "search", to: store)
+        try await Self.commit("2.0.0", firstHost: 5, calls: true, service: "search", to: store)
+        let engine = DecisionEngine(settings: Self.settings(pinned: "0.9.0"), store: store, rollups: nil)
+        let report = try #require(try await engine.versions(service: "search", at: Self.instant))
+        #expect(report.baseline == "0.9.0")
+        #expect(report.baselinePinned)
+        #expect(report.versions.map(\.version).sorted() == ["1.0.0", "2.0.0"])
+        for version in report.versions {
+            let verdict = try #require(version.verdict, "\(version.version) has no verdict")
+            #expect(verdict.decision == "INCONCLUSIVE", "\(version.version): \(verdict.reason)")
+            #expect(verdict.reason == "pinned baseline 0.9.0 (judge.baseline) has no calls in the window")
+            #expect(verdict.baseline == "0.9.0")
+        }
     }
 }

@@ -29,10 +29,12 @@ public struct CanaryJudge: Sendable, Hashable {
         self.configuration = configuration
     }
 
-    /// The baseline among `eventCounts` (events per version): `pinned` when given and present, otherwise the
-    /// version with the most events, ties going to the smallest version string; `nil` when there are none.
+    /// The baseline among `eventCounts` (events per version): `pinned` when given, whether or not it has
+    /// events (a pinned baseline without data makes the verdicts INCONCLUSIVE; it is never silently replaced
+    /// by another version), otherwise the version with the most events, ties going to the smallest version
+    /// string; `nil` when there are none.
     public static func baseline(eventCounts: [String: Int], pinned: String? = nil) -> String? {
-        if let pinned, eventCounts[pinned] != nil { return pinned }
+        if let pinned { return pinned }
         return eventCounts.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
     }
 

@@ -210,12 +210,12 @@ struct CanaryJudgeTests {
         #expect(queue.meanRatio == 1)
     }
 
-    @Test("the baseline is the pinned version when present, else the one with most events")
+    @Test("the baseline is the pinned version, even without events, else the one with most events")
     func baselineSelection() {
         let counts = ["1.4.0": 9_000, "1.5.0-rc1": 400, "1.3.9": 9_000]
         #expect(CanaryJudge.baseline(eventCounts: counts) == "1.3.9")
         #expect(CanaryJudge.baseline(eventCounts: counts, pinned: "1.4.0") == "1.4.0")
-        #expect(CanaryJudge.baseline(eventCounts: counts, pinned: "2.0.0") == "1.3.9")
+        #expect(CanaryJudge.baseline(eventCounts: counts, pinned: "2.0.0") == "2.0.0")
         #expect(CanaryJudge.baseline(eventCounts: [:]) == nil)
     }
 }
