@@ -16,7 +16,9 @@ import VigilAnalytics
 //   and counted (`breakerCallsSkipped`), so the breakers never fall further behind.
 // - Autoscaler history (the scale-down window) and breaker states live in memory; a restart starts them
 //   afresh (closed breakers, empty history).
-// - Nothing here reads the clock: `evaluate(at:)` and `versions(…, at:)` take the instant.
+// - Nothing here reads a clock of its own: `evaluate(at:)` and `versions(…, at:)` take the instant, and the
+//   evaluation's duration (`evaluationSeconds`) is measured on the clock passed to `init` (HubRuntime passes
+//   `ContinuousClock`; tests pass one they control).
 
 /// Evaluates versions, breakers, ejections and autoscaling, and produces the series for alerting.
 public actor DecisionEngine {
@@ -34,6 +36,8 @@ public actor DecisionEngine {
     let logger: Logger
     /// Called with every evaluation's series.
     let onSeries: @Sendable ([SeriesValue], Instant) async -> Void
+    /// Starts a stopwatch on the injected clock; calling what it returns gives the time since.
+    let startStopwatch: @Sendable () -> @Sendable () -> Duration
 
     var breakers: [BreakerKey: CircuitBreaker] = [:]
     var lastCallAt: [BreakerKey: Instant] = [:]
@@ -44,9 +48,11 @@ public actor DecisionEngine {
     var last = RecommendationsReport(evaluatedAt: nil, evaluations: 0, evaluationSeconds: nil, recommendations: [])
     var lastSeries: [SeriesValue] = []
 
-    /// Creates an engine over `store`; `rollups`, when given, is caught up before each evaluation.
+    /// Creates an engine over `store`; `rollups`, when given, is caught up before each evaluation. `clock`
+    /// times each evaluation (`evaluationSeconds`); it is never used to decide anything.
     public init(
         settings: DecisionSettings, store: some RollupStore & EventStore, rollups: RollupService?,
+        clock: some Clock<Duration> = ContinuousClock(),
         logger: Logger = Logger(label: "vigil.hub.decisions"),
         onSeries: @escaping @Sendable ([SeriesValue], Instant) async -> Void = { _, _ in }
     ) {
@@ -56,6 +62,10 @@ public actor DecisionEngine {
         self.rollups = rollups
         self.logger = logger
         self.onSeries = onSeries
+        self.startStopwatch = {
+            let started = clock.now
+            return { started.duration(to: clock.now) }
+        }
     }
 
     /// The last evaluation's recommendations.
@@ -97,7 +107,7 @@ public actor DecisionEngine {
         guard !running else { return last }
         running = true
         defer { running = false }
-        let started = ContinuousClock.now
+        let stopwatch = startStopwatch()
         do {
             if let rollups { await rollups.catchUp() }
             var recommendations: [RecommendationsReport.Recommendation] = []
@@ -143,7 +153,7 @@ public actor DecisionEngine {
             }
             recommendations += try await evaluateBreakers(at: instant)
             series += SeriesBuilder.agents(try await eventStore.agents(), nowUnixNano: instant.nanosecondsSinceEpoch)
-            let elapsed = ContinuousClock.now - started
+            let elapsed = stopwatch()
             last = RecommendationsReport(
                 evaluatedAt: Self.rfc3339(instant), evaluations: last.evaluations + 1,
                 evaluationSeconds: Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds),
