@@ -26,7 +26,7 @@
 /// Recommends replica counts for one service.
 public struct Autoscaler: Sendable, Hashable {
     /// A past recommendation, kept for the stabilization window.
-    public struct HistoryEntry: Sendable, Hashable {
+    public struct HistoryEntry: Sendable, Hashable, Codable {
         /// When it was made.
         public var at: Instant
         /// The replicas proposed (before clamping).
