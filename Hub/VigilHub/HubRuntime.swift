@@ -94,7 +94,8 @@ public struct HubRuntime: Sendable {
         let rollups = RollupService(store: store, keep: configuration.retention.rollups, now: now, logger: logger)
         let alertLogger = logger
         let decisions = DecisionEngine(
-            settings: DecisionSettings(configuration: configuration), store: store, rollups: rollups, logger: logger,
+            settings: DecisionSettings(configuration: configuration), store: store, rollups: rollups,
+            clock: ContinuousClock(), logger: logger,
             onSeries: { series, instant in
                 do {
                     _ = try await alerts.evaluate(series: series, now: instant)

@@ -14,6 +14,10 @@
 //   the highest proposal of the last `scaleDownWindow` (inclusive of its start), so a scale-down happens
 //   only as far as every recommendation in the window allows; history never raises replicas above the
 //   current count by itself (HPA's stabilizeRecommendationWithBehaviors). Older entries are dropped.
+// - An autoscaler that holds no recommendation inside the window (a service first seen, a hub that starts
+//   with no saved history or only history older than the window) first records the current replica count
+//   at `instant` as a recommendation, as HPA's controller does for a scale target it has not seen yet: no
+//   scale-down happens until `scaleDownWindow` has passed since then. A zero window never holds back.
 // - The result is clamped to [minReplicas, maxReplicas] last.
 // - Floating-point noise is not allowed to add a replica: a product within 1e-9 of an integer counts as
 //   that integer (10 × 0.77 / 0.7 is 11.000000000000002 in doubles, and 11 replicas are meant), and a ratio
@@ -22,7 +26,7 @@
 /// Recommends replica counts for one service.
 public struct Autoscaler: Sendable, Hashable {
     /// A past recommendation, kept for the stabilization window.
-    public struct HistoryEntry: Sendable, Hashable {
+    public struct HistoryEntry: Sendable, Hashable, Codable {
         /// When it was made.
         public var at: Instant
         /// The replicas proposed (before clamping).
@@ -37,12 +41,14 @@ public struct Autoscaler: Sendable, Hashable {
 
     /// The settings.
     public let configuration: AutoscalerConfiguration
-    /// The proposals still inside the stabilization window, oldest first.
+    /// The proposals still inside the stabilization window, oldest first, starting with the current replica
+    /// count when the autoscaler first recommended with no history inside the window.
     public private(set) var history: [HistoryEntry]
 
     private static let epsilon = 1e-9
 
-    /// Creates an autoscaler, optionally with the history a previous process kept.
+    /// Creates an autoscaler, optionally with the history a previous process kept. Without history inside
+    /// the window, the first recommendation seeds it with the current replica count.
     public init(configuration: AutoscalerConfiguration = AutoscalerConfiguration(), history: [HistoryEntry] = []) {
         self.configuration = configuration
         self.history = history
@@ -82,6 +88,10 @@ public struct Autoscaler: Sendable, Hashable {
 
         let cutoff = instant - configuration.scaleDownWindow
         history.removeAll { $0.at < cutoff }
+        if history.isEmpty, configuration.scaleDownWindow > .zero {
+            // HPA seeds a fresh controller's recommendations with the current scale.
+            history.append(HistoryEntry(at: instant, replicas: current))
+        }
         let highest = history.max { $0.replicas < $1.replicas }
         history.append(HistoryEntry(at: instant, replicas: proposed))
         // As HPA's stabilizeRecommendationWithBehaviors: rise to the proposal at once, fall no lower than

@@ -1,5 +1,5 @@
 /// Calls, failures and slow calls counted together.
-public struct CallCounts: Sendable, Hashable {
+public struct CallCounts: Sendable, Hashable, Codable {
     /// Calls counted.
     public var calls: Int = 0
     /// Calls that failed.

@@ -13,9 +13,11 @@
 // - Time never runs backwards: an instant earlier than one already seen counts as the latest one for state
 //   timing; its call still lands in its own second if that second is inside the window.
 // - A call is slow when it takes strictly longer than `slowCallThreshold`; a slow failure counts as both.
+// - Codable with every field, its window included, so a restarted hub resumes each breaker exactly where
+//   the previous process left it (the hub saves them after every evaluation).
 
 /// A circuit breaker for one service version or host.
-public struct CircuitBreaker: Sendable, Hashable {
+public struct CircuitBreaker: Sendable, Hashable, Codable {
     /// The thresholds.
     public let configuration: CircuitBreakerConfiguration
     /// The current state, as of the latest instant seen.

@@ -1,5 +1,5 @@
 /// The thresholds of a circuit breaker; every default is the one DESIGN §5 and the hub's `breaker:` key name.
-public struct CircuitBreakerConfiguration: Sendable, Hashable {
+public struct CircuitBreakerConfiguration: Sendable, Hashable, Codable {
     /// The time-based sliding window the rates are computed over, in whole seconds (default 60 s).
     public var window: Duration
     /// The fewest calls in the window before the rates are judged (default 20).

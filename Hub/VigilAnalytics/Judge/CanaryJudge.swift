@@ -2,16 +2,21 @@
 // Mann–Whitney classifier and NetflixACAJudge scoring.
 //
 // Per metric, in this order:
-// - no values on a side → no data (left out of the score); fewer than `minimumPoints` on a side →
-//   insufficient data;
+// - no values on a side → no data (left out of the score, but see the verdict rules); fewer than
+//   `minimumPoints` on a side → insufficient data;
 // - identical samples, or a single distinct value overall → pass (Kayenta's short-cuts);
 // - otherwise the Mann–Whitney test of canary − baseline with its `confidenceLevel` interval [lo, hi] and
 //   Hodges–Lehmann shift s; Kayenta's bounds are ±tolerance·|s|: lo > +tolerance·|s| is higher,
 //   hi < −tolerance·|s| is low, anything else passes;
 // - higher counts as high only when mean(canary) / mean(baseline) > the metric's allowed increase;
 // - a high critical metric whose mean ratio exceeds `criticalIncrease` is a critical failure.
-// Verdict: a critical failure → ROLLBACK; else any insufficient data, or nothing judged → INCONCLUSIVE;
-// else score = 100 · Σ weight_g · passed_g / judged_g / Σ weight_g over groups with judged metrics
+// Verdict, the first rule that applies:
+// - a critical failure → ROLLBACK (evidence of harm is never set aside for missing data elsewhere);
+// - a critical metric with no values on the canary side → INCONCLUSIVE: a canary that sent no calls has no
+//   error rate or latency, and must not be promoted on its CPU and memory alone;
+// - no data for half or more of the metrics → INCONCLUSIVE (Kayenta's NODATA_THRESHOLD of 50 %);
+// - any insufficient data, or nothing judged → INCONCLUSIVE;
+// - else score = 100 · Σ weight_g · passed_g / judged_g / Σ weight_g over groups with judged metrics
 // (low scores as passed: every Vigil metric is higher-is-worse) → PROMOTE ≥ 95, HOLD ≥ 75, ROLLBACK below.
 
 /// Judges canary versions against a baseline.
@@ -24,10 +29,12 @@ public struct CanaryJudge: Sendable, Hashable {
         self.configuration = configuration
     }
 
-    /// The baseline among `eventCounts` (events per version): `pinned` when given and present, otherwise the
-    /// version with the most events, ties going to the smallest version string; `nil` when there are none.
+    /// The baseline among `eventCounts` (events per version): `pinned` when given, whether or not it has
+    /// events (a pinned baseline without data makes the verdicts INCONCLUSIVE; it is never silently replaced
+    /// by another version), otherwise the version with the most events, ties going to the smallest version
+    /// string; `nil` when there are none.
     public static func baseline(eventCounts: [String: Int], pinned: String? = nil) -> String? {
-        if let pinned, eventCounts[pinned] != nil { return pinned }
+        if let pinned { return pinned }
         return eventCounts.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
     }
 
@@ -53,6 +60,21 @@ public struct CanaryJudge: Sendable, Hashable {
             return Verdict(
                 decision: .rollback, score: score, evidence: evidence,
                 reason: "critical metric \(critical.name) failed: \(critical.reason)")
+        }
+        let blindCritical = evidence.filter { $0.isCritical && $0.canaryCount == 0 }
+        if !blindCritical.isEmpty {
+            let names = blindCritical.map { "\($0.name) (0 canary, \($0.baselineCount) baseline values)" }
+            return Verdict(
+                decision: .inconclusive, score: score, evidence: evidence,
+                reason: "no data on the canary side for critical metric\(names.count > 1 ? "s" : "") "
+                    + names.joined(separator: ", "))
+        }
+        let noData = evidence.filter { $0.classification == .noData }
+        if !evidence.isEmpty, 2 * noData.count >= evidence.count {
+            return Verdict(
+                decision: .inconclusive, score: score, evidence: evidence,
+                reason: "no data for \(noData.count) of \(evidence.count) metrics "
+                    + "(\(noData.map(\.name).joined(separator: ", "))): half or more")
         }
         let insufficient = evidence.filter { $0.classification == .insufficientData }
         if !insufficient.isEmpty {

@@ -9,7 +9,8 @@ public enum MetricClassification: String, Sendable, Hashable {
     case low
     /// Fewer values than the judge's minimum on either side; makes the verdict inconclusive.
     case insufficientData = "insufficient_data"
-    /// No values on either side; left out of the score.
+    /// No values on one side or both; left out of the score. A critical metric without canary values, or
+    /// half or more of the metrics without data, make the verdict inconclusive.
     case noData = "no_data"
 
     /// Whether the metric counts in the score.

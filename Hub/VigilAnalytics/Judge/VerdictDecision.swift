@@ -6,6 +6,8 @@ public enum VerdictDecision: String, Sendable, Hashable {
     case hold = "HOLD"
     /// Score < 75, or a critical metric failed.
     case rollback = "ROLLBACK"
-    /// A metric had too few values to judge, or none could be judged.
+    /// The evidence does not allow a decision: a metric had too few values, a critical metric had no values
+    /// on the canary side, half or more of the metrics had no data, none could be judged, or the pinned
+    /// baseline had no data.
     case inconclusive = "INCONCLUSIVE"
 }

@@ -108,6 +108,22 @@ enum HubSchema {
                     """
             )
         }
+        migrator.registerMigration("v5-decision-state") { db in
+            // The decision engine's circuit breakers, autoscaler histories and call watermark, one row each,
+            // rewritten after every evaluation so a restarted hub keeps open breakers open and does not scale
+            // down before the stabilization window has passed.
+            try db.execute(
+                sql: """
+                    CREATE TABLE decision_state (
+                        kind TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        updated INTEGER NOT NULL,
+                        PRIMARY KEY (kind, key)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -8,11 +8,17 @@ struct AutoscalerTests {
         AutoscaleInput(currentReplicas: replicas, meanCPUUtilization: utilization, totalQueueDepth: 0)
     }
 
-    /// An autoscaler whose queue target is so large that an empty queue never argues for fewer replicas
-    /// than cpu does (queue 0 proposes ceil(0 / target) = 0).
+    /// An autoscaler that has been running for a while: its history holds one proposal of 0 replicas a
+    /// second ago, so neither the seed of a fresh autoscaler nor the stabilization window holds back the
+    /// HPA arithmetic these tests check. (`fresh()` is the autoscaler a hub makes for a service it first sees.)
     private func autoscaler(target: Double = 0.7, min: Int = 1, max: Int = 100) -> Autoscaler {
         Autoscaler(
-            configuration: AutoscalerConfiguration(targetCPUUtilization: target, minReplicas: min, maxReplicas: max))
+            configuration: AutoscalerConfiguration(targetCPUUtilization: target, minReplicas: min, maxReplicas: max),
+            history: [.init(at: at(-1), replicas: 0)])
+    }
+
+    private func fresh() -> Autoscaler {
+        Autoscaler(configuration: AutoscalerConfiguration())
     }
 
     // Kubernetes documentation, "Horizontal Pod Autoscaling", Algorithm details:
@@ -124,6 +130,41 @@ struct AutoscalerTests {
         let released = scaler.recommend(cpuOnly(10, 0.28), at: at(300.001))
         #expect(released.desiredReplicas == 4)
         #expect(scaler.history.map(\.at) == [at(100), at(300), at(300.001)])
+    }
+
+    @Test("a fresh autoscaler holds the current replicas as a recommendation: no scale-down within 300 s")
+    func freshAutoscalerIsSeeded() {
+        var scaler = fresh()
+        for second in [0.0, 10, 50, 150, 300] {
+            let held = scaler.recommend(cpuOnly(10, 0.28), at: at(second))  // proposes 4
+            #expect(held.desiredReplicas == 10, "at \(second) s")
+            #expect(held.change == 0)
+        }
+        #expect(
+            scaler.recommend(cpuOnly(10, 0.28), at: at(10)).reason.contains(
+                "scale-down held at 10: highest recommendation in the last 300 s is 10 (at \(at(0)))"))
+        #expect(scaler.recommend(cpuOnly(10, 0.28), at: at(300.001)).desiredReplicas == 4)
+    }
+
+    @Test("a fresh autoscaler still scales up at once")
+    func freshAutoscalerScalesUp() {
+        var scaler = fresh()
+        #expect(scaler.recommend(cpuOnly(4, 0.9), at: at(0)).desiredReplicas == 6)
+    }
+
+    @Test("history older than the window is replaced by a seed of the current replicas")
+    func staleHistoryIsReseeded() {
+        var scaler = Autoscaler(configuration: AutoscalerConfiguration(), history: [.init(at: at(0), replicas: 2)])
+        #expect(scaler.recommend(cpuOnly(10, 0.28), at: at(1000)).desiredReplicas == 10)
+        #expect(scaler.history.first == .init(at: at(1000), replicas: 10))
+        #expect(scaler.recommend(cpuOnly(10, 0.28), at: at(1200)).desiredReplicas == 10)
+        #expect(scaler.recommend(cpuOnly(10, 0.28), at: at(1300.001)).desiredReplicas == 4)
+    }
+
+    @Test("with a zero scale-down window nothing is seeded and a scale-down happens at once")
+    func zeroWindowDoesNotHold() {
+        var scaler = Autoscaler(configuration: AutoscalerConfiguration(scaleDownWindow: .zero))
+        #expect(scaler.recommend(cpuOnly(10, 0.28), at: at(0)).desiredReplicas == 4)
     }
 
     @Test("a scale-down goes only as far as the highest recommendation in the window")

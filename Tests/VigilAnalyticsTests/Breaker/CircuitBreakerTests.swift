@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import VigilAnalytics
@@ -209,5 +210,35 @@ struct CircuitBreakerTests {
         late.record(ok, at: at(100))
         late.record(failed, at: at(30))
         #expect(late.evaluate(at: at(100)).counts.calls == 1)
+    }
+
+    @Test("a breaker saved as JSON and read back is the same breaker and goes on the same way")
+    func roundTripsThroughJSON() throws {
+        var open = CircuitBreaker(start: at(0))
+        open.record(mixed(failures: 12, successes: 10), at: at(5))
+        #expect(open.evaluate(at: at(6)).state == .open)
+        var closed = CircuitBreaker(start: at(0))
+        closed.record(mixed(failures: 3, successes: 9), at: at(2))
+        closed.record(mixed(failures: 2, successes: 4), at: at(40))
+        for original in [open, closed] {
+            var restored = try JSONDecoder().decode(CircuitBreaker.self, from: JSONEncoder().encode(original))
+            #expect(restored == original)
+            var expected = original
+            restored.record(mixed(failures: 9, successes: 0), at: at(50))
+            expected.record(mixed(failures: 9, successes: 0), at: at(50))
+            #expect(restored.evaluate(at: at(70)) == expected.evaluate(at: at(70)))
+        }
+    }
+
+    @Test("a saved window with a bad bucket is refused, not half read")
+    func corruptWindowIsRefused() throws {
+        var breaker = CircuitBreaker(start: at(0))
+        breaker.record(ok, at: at(1))
+        let json = String(decoding: try JSONEncoder().encode(breaker), as: UTF8.self)
+        let broken = json.replacingOccurrences(of: "\"buckets\":[[", with: "\"buckets\":[[7,")
+        #expect(broken != json)
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(CircuitBreaker.self, from: Data(broken.utf8))
+        }
     }
 }

@@ -133,6 +133,51 @@ struct CanaryJudgeTests {
         #expect(judge.judge([]).decision == .inconclusive)
     }
 
+    @Test("a canary that sent no calls (no error rate, no latency) is INCONCLUSIVE, never promoted on CPU and memory")
+    func noCallsIsInconclusive() {
+        var metrics = Scenario().metrics()
+        for index in 0..<3 { metrics[index].canary = [] }  // error_rate, latency.p50, latency.p99
+        let verdict = judge.judge(metrics)
+        #expect(verdict.decision == .inconclusive)
+        #expect(
+            verdict.reason
+                == "no data on the canary side for critical metrics error_rate (0 canary, 120 baseline values), "
+                + "latency.p99 (0 canary, 120 baseline values)")
+    }
+
+    @Test("one critical metric without canary values makes the verdict INCONCLUSIVE whatever the others say")
+    func criticalWithoutCanaryDataIsInconclusive() {
+        var metrics = Scenario().metrics()
+        metrics[0].canary = []  // error_rate
+        let verdict = judge.judge(metrics)
+        #expect(verdict.decision == .inconclusive)
+        #expect(
+            verdict.reason
+                == "no data on the canary side for critical metric error_rate (0 canary, 120 baseline values)")
+    }
+
+    @Test("no data for half or more of the metrics is INCONCLUSIVE (Kayenta's NODATA_THRESHOLD); fewer is scored")
+    func noDataThreshold() {
+        var metrics = Scenario().metrics()
+        metrics[1].canary = []  // latency.p50
+        metrics[4].baseline = []  // memory
+        #expect(judge.judge(metrics).decision == .promote)
+        metrics[5].canary = []  // queue_depth
+        metrics[5].baseline = []
+        let verdict = judge.judge(metrics)
+        #expect(verdict.decision == .inconclusive)
+        #expect(verdict.reason == "no data for 3 of 6 metrics (latency.p50, memory, queue_depth): half or more")
+    }
+
+    @Test("a critical failure still rolls back when other metrics have no data")
+    func criticalFailureOutranksMissingData() {
+        var metrics = Scenario(p99: 2.5).metrics()
+        for index in 3..<6 { metrics[index].canary = [] }  // cpu, memory, queue_depth
+        let verdict = judge.judge(metrics)
+        #expect(verdict.decision == .rollback)
+        #expect(verdict.reason.hasPrefix("critical metric latency.p99 failed"))
+    }
+
     @Test("Kayenta's tolerance: an interval above 0 but within 25 % of |shift| passes")
     func kayentaTolerance() throws {
         // The first seeded draw whose interval lies above 0 yet not above 25 % of |shift| (deterministic).
@@ -165,12 +210,12 @@ struct CanaryJudgeTests {
         #expect(queue.meanRatio == 1)
     }
 
-    @Test("the baseline is the pinned version when present, else the one with most events")
+    @Test("the baseline is the pinned version, even without events, else the one with most events")
     func baselineSelection() {
         let counts = ["1.4.0": 9_000, "1.5.0-rc1": 400, "1.3.9": 9_000]
         #expect(CanaryJudge.baseline(eventCounts: counts) == "1.3.9")
         #expect(CanaryJudge.baseline(eventCounts: counts, pinned: "1.4.0") == "1.4.0")
-        #expect(CanaryJudge.baseline(eventCounts: counts, pinned: "2.0.0") == "1.3.9")
+        #expect(CanaryJudge.baseline(eventCounts: counts, pinned: "2.0.0") == "2.0.0")
         #expect(CanaryJudge.baseline(eventCounts: [:]) == nil)
     }
 }

@@ -37,9 +37,7 @@ extension DecisionEngine {
         (breakers, lastCallAt) = table.dictionaries
         var out: [RecommendationsReport.Recommendation] = []
         let forgetBefore = instant - .seconds(3600)
-        for key in breakers.keys.sorted(by: {
-            ($0.service, $0.version ?? "", $0.host ?? "") < ($1.service, $1.version ?? "", $1.host ?? "")
-        }) {
+        for key in breakers.keys.sorted(by: Self.breakerOrder) {
             guard var breaker = breakers[key] else { continue }
             let decision = breaker.evaluate(at: instant)
             breakers[key] = breaker

@@ -5,18 +5,26 @@ import VigilAnalytics
 // DecisionEngine: the I/O shell around VigilAnalytics' judge, breakers, outlier detector and autoscaler
 // (DESIGN §5, issue #5 parts 8–10). It reads rollups (and, for the breakers, the newest raw events by
 // insertion order), feeds the pure algorithms with an instant passed in, and keeps their state between
-// evaluations.
+// evaluations and, through `DecisionStateStore`, across restarts.
 //
 // Invariants:
 // - One evaluation at a time: a call that arrives while one runs returns the last report unchanged.
 // - Breakers see every stored event once, in time order within chunks of 50,000, read after a rowid
-//   watermark kept in memory; at the first evaluation they start from the newest `maxCallsPerEvaluation`
-//   events, so a restart never replays history. Events older than the breaker window when read are not fed.
+//   watermark saved with the state; on a database without saved state they start from the newest
+//   `maxCallsPerEvaluation` events, so history is never replayed. Events older than the breaker window when
+//   read are not fed.
 //   When more than `maxCallsPerEvaluation` events arrived since the last evaluation, the oldest are skipped
 //   and counted (`breakerCallsSkipped`), so the breakers never fall further behind.
-// - Autoscaler history (the scale-down window) and breaker states live in memory; a restart starts them
-//   afresh (closed breakers, empty history).
-// - Nothing here reads the clock: `evaluate(at:)` and `versions(…, at:)` take the instant.
+// - Breaker states, autoscaler histories (the scale-down window) and the call watermark are saved after
+//   every evaluation that completes and loaded at the first evaluation of a process, so a restarted hub
+//   keeps an open breaker open and does not scale down before the window has passed since the service was
+//   first seen (an autoscaler without history seeds it with the current replicas). A saved breaker whose
+//   thresholds differ from the configured ones is dropped (it starts closed), as is a row that no longer
+//   decodes; both are logged. A failed save is logged and counted (`stateSaveFailures`); the state in memory
+//   stays current and the next evaluation saves it again.
+// - Nothing here reads a clock of its own: `evaluate(at:)` and `versions(…, at:)` take the instant, and the
+//   evaluation's duration (`evaluationSeconds`) is measured on the clock passed to `init` (HubRuntime passes
+//   `ContinuousClock`; tests pass one they control).
 
 /// Evaluates versions, breakers, ejections and autoscaling, and produces the series for alerting.
 public actor DecisionEngine {
@@ -30,32 +38,44 @@ public actor DecisionEngine {
     public let settings: DecisionSettings
     let rollupStore: any RollupStore
     let eventStore: any EventStore
+    let stateStore: any DecisionStateStore
     let rollups: RollupService?
     let logger: Logger
     /// Called with every evaluation's series.
     let onSeries: @Sendable ([SeriesValue], Instant) async -> Void
+    /// Starts a stopwatch on the injected clock; calling what it returns gives the time since.
+    let startStopwatch: @Sendable () -> @Sendable () -> Duration
 
     var breakers: [BreakerKey: CircuitBreaker] = [:]
     var lastCallAt: [BreakerKey: Instant] = [:]
     var autoscalers: [String: Autoscaler] = [:]
     var callWatermark: Int64?
     var breakerCallsSkipped: Int64 = 0
+    var restored = false
+    var stateSaveFailures: Int64 = 0
     var running = false
     var last = RecommendationsReport(evaluatedAt: nil, evaluations: 0, evaluationSeconds: nil, recommendations: [])
     var lastSeries: [SeriesValue] = []
 
-    /// Creates an engine over `store`; `rollups`, when given, is caught up before each evaluation.
+    /// Creates an engine over `store`; `rollups`, when given, is caught up before each evaluation. `clock`
+    /// times each evaluation (`evaluationSeconds`); it is never used to decide anything.
     public init(
-        settings: DecisionSettings, store: some RollupStore & EventStore, rollups: RollupService?,
+        settings: DecisionSettings, store: some RollupStore & EventStore & DecisionStateStore, rollups: RollupService?,
+        clock: some Clock<Duration> = ContinuousClock(),
         logger: Logger = Logger(label: "vigil.hub.decisions"),
         onSeries: @escaping @Sendable ([SeriesValue], Instant) async -> Void = { _, _ in }
     ) {
         self.settings = settings
         self.rollupStore = store
         self.eventStore = store
+        self.stateStore = store
         self.rollups = rollups
         self.logger = logger
         self.onSeries = onSeries
+        self.startStopwatch = {
+            let started = clock.now
+            return { started.duration(to: clock.now) }
+        }
     }
 
     /// The last evaluation's recommendations.
@@ -89,16 +109,21 @@ public actor DecisionEngine {
         VersionAnalyzer(judge: CanaryJudge(configuration: settings.judge), pinnedBaseline: settings.pinnedBaseline)
     }
 
-    /// Runs one evaluation at `instant`: catches the rollups up, judges every service's versions, feeds and
-    /// evaluates the breakers, detects outlier hosts, recommends replicas, and hands the series to
-    /// `onSeries`. Store failures are logged and leave the previous report in place.
+    /// Runs one evaluation at `instant`: restores the saved state (first evaluation only), catches the rollups
+    /// up, judges every service's versions, feeds and evaluates the breakers, detects outlier hosts,
+    /// recommends replicas, saves the state, and hands the series to `onSeries`. Store failures are logged
+    /// and leave the previous report in place.
     @discardableResult
     public func evaluate(at instant: Instant) async -> RecommendationsReport {
         guard !running else { return last }
         running = true
         defer { running = false }
-        let started = ContinuousClock.now
+        let stopwatch = startStopwatch()
         do {
+            if !restored {
+                try await restoreState()
+                restored = true
+            }
             if let rollups { await rollups.catchUp() }
             var recommendations: [RecommendationsReport.Recommendation] = []
             var series: [SeriesValue] = []
@@ -143,11 +168,13 @@ public actor DecisionEngine {
             }
             recommendations += try await evaluateBreakers(at: instant)
             series += SeriesBuilder.agents(try await eventStore.agents(), nowUnixNano: instant.nanosecondsSinceEpoch)
-            let elapsed = ContinuousClock.now - started
+            await saveState(at: instant)
+            let elapsed = stopwatch()
             last = RecommendationsReport(
                 evaluatedAt: Self.rfc3339(instant), evaluations: last.evaluations + 1,
                 evaluationSeconds: Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds),
-                recommendations: recommendations, breakerCallsSkipped: breakerCallsSkipped)
+                recommendations: recommendations, breakerCallsSkipped: breakerCallsSkipped,
+                stateSaveFailures: stateSaveFailures)
             lastSeries = series
             // The alert rules take the computed series here: HubRuntime passes `AlertManager.evaluate` as
             // `onSeries`.

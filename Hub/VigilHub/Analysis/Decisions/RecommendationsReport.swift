@@ -15,6 +15,9 @@ public struct RecommendationsReport: Sendable, Codable {
     /// Stored calls the breakers skipped since the hub started, about: more arrived between two evaluations
     /// than one evaluation reads (`maxCallsPerEvaluation`), and the breakers judged the newest.
     public var breakerCallsSkipped: Int64 = 0
+    /// Saves of the breaker and autoscaler state that failed since the hub started; after one, a restart
+    /// resumes from an older state.
+    public var stateSaveFailures: Int64 = 0
 
     /// One recommendation.
     public struct Recommendation: Sendable, Codable, Hashable {

@@ -11,6 +11,8 @@ import VigilAnalytics
 //   queue.depth. A (host, minute) without calls gives no latency or error point.
 // - Hosts of a version are the agents that sent its calls or samples labelled with it.
 // - A version's resource figures are the mean over its hosts of each host's mean over the window.
+// - A pinned baseline stays the baseline even without calls in the window; every other version's verdict
+//   is then INCONCLUSIVE, saying so (its evidence shows the canary's values against none).
 
 /// Compares the versions of one service.
 public struct VersionAnalyzer: Sendable {
@@ -106,8 +108,14 @@ public struct VersionAnalyzer: Sendable {
         var versions: [VersionsReport.Version] = []
         for (name, version) in data {
             var verdictReport: VerdictReport?
-            if let baseline, name != baseline, let base = data[baseline] {
-                let verdict = judge.judge(Self.metrics(canary: version, baseline: base))
+            if let baseline, name != baseline {
+                var verdict = judge.judge(Self.metrics(canary: version, baseline: data[baseline] ?? VersionData()))
+                if eventCounts[baseline] == nil {
+                    // Only a pinned baseline can lack calls: judging against the busiest version instead
+                    // would answer a question nobody asked.
+                    verdict.decision = .inconclusive
+                    verdict.reason = "pinned baseline \(baseline) (judge.baseline) has no calls in the window"
+                }
                 verdicts[name] = verdict
                 verdictReport = Self.report(verdict, baseline: baseline)
             }

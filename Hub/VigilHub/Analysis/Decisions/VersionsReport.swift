@@ -13,7 +13,9 @@ public struct VersionsReport: Sendable, Codable {
     public var fromMinute: Int64
     /// The last Unix minute the window covers.
     public var toMinute: Int64
-    /// The baseline version (`nil` when the service had no events in the window).
+    /// The baseline version: the pinned one (even when it had no calls in the window, which makes every
+    /// verdict INCONCLUSIVE), else the one with most events; `nil` when unpinned and the service had no
+    /// events in the window.
     public var baseline: String?
     /// Whether the baseline was pinned by `judge.baseline` rather than chosen by traffic.
     public var baselinePinned: Bool
