@@ -13,8 +13,8 @@
  * journal (POWERCUT_JOURNAL, default POWERCUT_DIR.undo; one <dev>-<ino>.undo per changed file, format
  * in undo.h). A sync of the file empties its journal. The cut is two steps:
  *
- *   1. SIGUSR2 (installed by the constructor) kills the process with SIGKILL from the handler, a raw
- *      syscall and nothing else. (SIGKILL from outside does the same.)
+ *   1. SIGUSR2 (handler installed, and unblocked, by the constructor) kills the process with SIGKILL
+ *      from the handler, a raw syscall and nothing else. (SIGKILL from outside does the same.)
  *   2. Once the process is dead, `powercut-replay JOURNAL_DIR` writes every pre-image back, truncates
  *      each file to its synced size, and removes the journals.
  *
@@ -898,6 +898,11 @@ __attribute__((constructor)) static void start(void) {
     action.sa_handler = cut;
     sigemptyset(&action.sa_mask);
     if (sigaction(SIGUSR2, &action, NULL) != 0) die("sigaction: %s", strerror(errno));
+    /* A process spawned from a thread that blocks signals (Swift's do) inherits that mask. */
+    sigset_t cut_signal;
+    sigemptyset(&cut_signal);
+    sigaddset(&cut_signal, SIGUSR2);
+    pthread_sigmask(SIG_UNBLOCK, &cut_signal, NULL);
     log_line("start pid=%d dir=%s journal=%s", (int)getpid(), root, journal_directory);
     active = 1;
 }

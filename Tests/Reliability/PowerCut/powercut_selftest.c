@@ -453,10 +453,15 @@ int main(int argc, char **argv) {
     }
     check(ready, "the child ran every step under the interposer");
     kill(pid, SIGUSR2);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    check(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "SIGUSR2 kills the process with SIGKILL (status %#x)",
-          status);
+    int status = 0, waited = 0;
+    while (waitpid(pid, &status, WNOHANG) == 0 && waited < 1000) usleep(10000), waited++;
+    if (waited == 1000) { /* the signal never came through (blocked?): end it, and fail */
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        status = 0;
+    }
+    check(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+          "SIGUSR2 kills the process with SIGKILL within 10 s (status %#x)", status);
 
     pid_t again = spawn(self, argv[1], "noop", 1);
     waitpid(again, &status, 0);
