@@ -14,7 +14,7 @@ FUZZ_TARGETS := frame hub-session json-ingest config
 FUZZ_SECONDS ?= 60
 SOAK_RESULTS := .build/reliability/soak-results.jsonl
 
-.PHONY: help deps build test interop-peer bench proto format format-check demo soak soak-scenarios soak-fuzz soak-report fuzz clean
+.PHONY: help deps build test interop-peer powercut bench proto format format-check demo soak soak-scenarios soak-fuzz soak-report fuzz clean
 
 help:
 	@echo "make demo    build, start a hub and agents with dev certificates, feed events, print status"
@@ -40,10 +40,15 @@ build: deps
 interop-peer: deps
 	$(MAKE) -C Tests/Interop
 
+# The LD_PRELOAD power-loss injector, its replay tool and self-test (Tests/Reliability/PowerCut), used by
+# PowerCutInterposerTests and the PowerLoss scenario.
+powercut:
+	$(MAKE) -C Tests/Reliability/PowerCut
+
 # Tests run one at a time (--no-parallel): on 2 cores, tests that block a thread of the 2-thread cooperative
 # pool (real sampling intervals) or burn CPU (100 A/A runs) starved the others' socket reads and URLSession
 # callbacks for 20 s and more. The reliability scenarios follow in a process of their own.
-test: build interop-peer format-check
+test: build interop-peer powercut format-check
 	$(SWIFT) test --skip-build --no-parallel --skip ReliabilityTests 2>&1 | tee .build/test-output.txt \
 		| grep -vE '^(◇|↳) '; exit $${PIPESTATUS[0]}
 	$(SWIFT) test --skip-build --filter ReliabilityTests 2>&1 | tee .build/test-output-reliability.txt \
@@ -94,7 +99,7 @@ soak: build
 	-$(MAKE) soak-fuzz
 	$(MAKE) soak-report
 
-soak-scenarios: build
+soak-scenarios: build powercut
 	rm -f $(SOAK_RESULTS)
 	mkdir -p $(dir $(SOAK_RESULTS)) && git describe --always --dirty > $(dir $(SOAK_RESULTS))soak-commit
 	VIGIL_SOAK=1 VIGIL_RELIABILITY_RESULTS=$$PWD/$(SOAK_RESULTS) $(SWIFT) test --skip-build --filter ReliabilityTests \
@@ -111,4 +116,4 @@ soak-report:
 	@echo "wrote Tests/Reliability/RESULTS.md"
 
 clean:
-	rm -rf .build $(BENCH_SCRATCH) $(FUZZ_SCRATCH) Tests/Interop/build
+	rm -rf .build $(BENCH_SCRATCH) $(FUZZ_SCRATCH) Tests/Interop/build Tests/Reliability/PowerCut/build

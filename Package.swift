@@ -198,7 +198,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/Reliability",
-            exclude: ["RESULTS.md", "README.md", "make-report.py"],
+            exclude: ["RESULTS.md", "README.md", "make-report.py", "PowerCut"],
             swiftSettings: strict
         ),
         // The decoders under fuzzing, one entry point each; `make fuzz` links them into libFuzzer drivers.

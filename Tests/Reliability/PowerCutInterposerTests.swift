@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
+/// The power-loss injector itself (`Tests/Reliability/PowerCut`, built by `make powercut`): its C self-test
+/// writes, syncs and leaves unsynced a few dozen files under the interposer, cuts, replays, and checks each
+/// file holds exactly its synced bytes. Run here so it counts among the tests and fails `make test`.
+@Suite("Power-cut interposer")
+struct PowerCutInterposerTests {
+    @Test("a power cut leaves every file holding exactly the bytes that were synced")
+    func selfTestPasses() throws {
+        try PowerCut.requireBuilt()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "\(PowerCut.buildDirectory)/powercut_selftest")
+        process.arguments = [PowerCut.library]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        let lines = text.split(separator: "\n")
+        let failed = lines.filter { $0.hasPrefix("not ok") }
+        let passed = lines.filter { $0.hasPrefix("ok ") }
+        #expect(process.terminationStatus == 0, "self-test exit \(process.terminationStatus):\n\(text)")
+        #expect(failed.isEmpty, "\(failed.joined(separator: "\n"))")
+        // The self-test states ~35 checks; far fewer means it stopped early (a child that never got ready).
+        #expect(passed.count >= 30, "only \(passed.count) checks passed:\n\(text)")
+    }
+}
