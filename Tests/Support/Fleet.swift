@@ -25,6 +25,7 @@ public final class Fleet: @unchecked Sendable {
         var hub: Daemon?
         var agents: [Int: Daemon] = [:]
         var memory: [String: MemoryFigures] = [:]
+        var hubDatabase = ""
     }
 
     /// Peak and last resident memory of one daemon (over all its restarts), in bytes.
@@ -47,6 +48,7 @@ public final class Fleet: @unchecked Sendable {
         let port = try listenPort ?? Self.freePort()
         self.listenPort = port
         adminPort = try Self.freePort()
+        state.withLock { $0.hubDatabase = "\(directory)/hub.db" }
         try """
         listen: "127.0.0.1:\(port)"
         admin: "127.0.0.1:\(adminPort)"
@@ -64,15 +66,19 @@ public final class Fleet: @unchecked Sendable {
     public func agentDatabase(_ n: Int) -> String { "\(directory)/agent-\(n).db" }
     /// The hub process, if started.
     public var hub: Daemon? { state.withLock { $0.hub } }
+    /// The hub's store (`hub.db` in the directory unless ``setHubDatabase(_:)`` moved it).
+    public var hubDatabase: String { state.withLock { $0.hubDatabase } }
+    /// Points the store readers at `path` (after the hub's config was rewritten to store there).
+    public func setHubDatabase(_ path: String) { state.withLock { $0.hubDatabase = path } }
     /// Agent `n`'s process, if started.
     public func agent(_ n: Int) -> Daemon? { state.withLock { $0.agents[n] } }
 
-    /// Starts the hub and waits until it listens.
-    public func startHub() throws {
+    /// Starts the hub (`environment` added to the test's own) and waits until it listens.
+    public func startHub(environment: [String: String] = [:]) throws {
         try? FileManager.default.removeItem(atPath: "\(directory)/hub.ports")
         let hub = try Daemon(
             "vigil-hub", ["serve", "--config", "\(directory)/hub.yaml", "--ports-file", "\(directory)/hub.ports"],
-            log: "\(directory)/hub.log")
+            log: "\(directory)/hub.log", environment: environment)
         state.withLock { $0.hub = hub }
         guard Daemon.waitForFile("\(directory)/hub.ports") else { throw TestFailure("hub did not start: \(hub.log)") }
     }
@@ -250,7 +256,7 @@ extension Fleet {
     public func hubEventTimeSpanSeconds() throws -> Double {
         var configuration = Configuration()
         configuration.readonly = true
-        let queue = try DatabaseQueue(path: "\(directory)/hub.db", configuration: configuration)
+        let queue = try DatabaseQueue(path: hubDatabase, configuration: configuration)
         return try queue.read { db in
             let span = try Int64.fetchOne(db, sql: "SELECT max(time_unix_nano) - min(time_unix_nano) FROM events") ?? 0
             return Double(span) / 1e9
