@@ -29,13 +29,13 @@ public enum PowerCut {
     public static func journal(directory: String) -> String { directory + ".undo" }
 
     /// The variables that start a daemon under the interposer for `directory` (created if missing),
-    /// logging its syncs to `directory.log`.
+    /// logging its syncs to `directory.powercut.log`.
     public static func environment(directory: String) throws -> [String: String] {
         try requireBuilt()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return [
             "LD_PRELOAD": library, "POWERCUT_DIR": directory, "POWERCUT_JOURNAL": journal(directory: directory),
-            "POWERCUT_LOG": directory + ".log",
+            "POWERCUT_LOG": directory + ".powercut.log",
         ]
     }
 
@@ -74,7 +74,7 @@ public enum PowerCut {
 
     /// The injector's log for a daemon cut below `directory` (tracked files, syncs that emptied a journal, cuts).
     public static func log(directory: String) throws -> String {
-        try String(contentsOfFile: directory + ".log", encoding: .utf8)
+        try String(contentsOfFile: directory + ".powercut.log", encoding: .utf8)
     }
 
     /// Runs `powercut-replay journal`; returns its line of figures.
