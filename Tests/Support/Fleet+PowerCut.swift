@@ -137,6 +137,7 @@ extension Fleet {
             atPath: agentPowerCutDirectory(n), withIntermediateDirectories: true)
         try configureAgent(
             n, settings: ["buffer": "{ path: \(agentPowerCutDirectory(n))/agent.db, durability: \(durability) }"])
+        setAgentDatabase(n, "\(agentPowerCutDirectory(n))/agent.db")
     }
 
     /// Starts agent `n` under the injector (after ``configureAgentForPowerCut(_:durability:)``).

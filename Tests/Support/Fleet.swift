@@ -26,6 +26,7 @@ public final class Fleet: @unchecked Sendable {
         var agents: [Int: Daemon] = [:]
         var memory: [String: MemoryFigures] = [:]
         var hubDatabase = ""
+        var agentDatabases: [Int: String] = [:]
     }
 
     /// Peak and last resident memory of one daemon (over all its restarts), in bytes.
@@ -60,10 +61,12 @@ public final class Fleet: @unchecked Sendable {
 
     /// The ingest socket of agent `n`.
     public func socket(_ n: Int) -> String { "\(directory)/agent-\(n).sock" }
-    /// The hub's database.
-    public var hubDatabase: String { "\(directory)/hub.db" }
-    /// The buffer database of agent `n`.
-    public func agentDatabase(_ n: Int) -> String { "\(directory)/agent-\(n).db" }
+    /// The buffer database of agent `n` (`agent-n.db` in the directory unless ``setAgentDatabase(_:_:)`` moved it).
+    public func agentDatabase(_ n: Int) -> String {
+        state.withLock { $0.agentDatabases[n] } ?? "\(directory)/agent-\(n).db"
+    }
+    /// Points agent `n`'s database readers at `path` (after its config was written to keep its buffer there).
+    public func setAgentDatabase(_ n: Int, _ path: String) { state.withLock { $0.agentDatabases[n] = path } }
     /// The hub process, if started.
     public var hub: Daemon? { state.withLock { $0.hub } }
     /// The hub's store (`hub.db` in the directory unless ``setHubDatabase(_:)`` moved it).

@@ -132,6 +132,9 @@ final class ScenarioRun: @unchecked Sendable {
                 "rejections: \(generator.rejectionReasons.map { "\($0.value)× \($0.key)" }.sorted().joined(separator: "; "))"
             )
         }
+        if allowLoss {
+            note("loss allowed: \(verdict.lost) of \(verdict.acknowledged) acknowledged writes lost by id, \(audit.lost) records by seq")
+        }
         if !assertSound { return verdict }
         #expect(
             drained || allowLoss, "not every acknowledged write reached the hub within \(drainTimeout) s: \(verdict)")

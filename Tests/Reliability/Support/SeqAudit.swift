@@ -123,14 +123,15 @@ struct SeqAudit: Sendable, Codable {
         if examples[kind, default: []].count < 5 { examples[kind, default: []].append(text) }
     }
 
-    /// `agent-N.db` files and the `agent-N.db.corrupt-…` copies a damaged database was moved to, at any depth.
+    /// `agent-N.db` (or `agent-N/agent.db`) files and the `….corrupt-…` copies a damaged database was moved to, at
+    /// any depth; not the power-cut injector's undo journals.
     static func agentDatabasePaths(below directory: String) -> [String] {
         guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
         var paths: [String] = []
         while let relative = walker.nextObject() as? String {
             let name = (relative as NSString).lastPathComponent
-            guard name.hasPrefix("agent-"), name.contains(".db"),
-                !["-wal", "-shm", "-journal"].contains(where: { name.hasSuffix($0) })
+            guard name.hasPrefix("agent"), name.contains(".db"), !relative.contains(".undo/"),
+                !["-wal", "-shm", "-journal", ".log"].contains(where: { name.hasSuffix($0) })
             else { continue }
             paths.append("\(directory)/\(relative)")
         }
