@@ -69,6 +69,7 @@ struct Verdict: Sendable, Codable, CustomStringConvertible {
                 "; by seq: \($0.events) events and \($0.samples) samples in \($0.streams) streams, lost \($0.lost), "
                     + "duplicated \($0.duplicated), phantom \($0.phantom), seq resends skipped \($0.seqResendsSkipped), "
                     + "event-id retries skipped \($0.eventIDRetriesSkipped)"
+                    + ($0.forgottenStreamRows > 0 ? ", \($0.forgottenStreamRows) rows of forgotten streams" : "")
                     + ($0.examples.isEmpty ? "" : "; examples \($0.examples)")
             } ?? "")
     }

@@ -109,7 +109,8 @@ final class ScenarioRun: @unchecked Sendable {
             }
         }
         var verdict = Oracle.judge(ledger: ledger, stored: stored, skippedDuplicates: status.totals.duplicates)
-        var audit = try SeqAudit.read(hubDatabase: fleet.hubDatabase, directory: fleet.directory)
+        var audit = try SeqAudit.read(
+            hubDatabase: fleet.hubDatabase, directory: fleet.directory, forgottenStreamsAllowed: allowLoss)
         audit.seqResendsByFaults = resendsByFaults
         verdict.seq = audit
         note(
@@ -133,7 +134,9 @@ final class ScenarioRun: @unchecked Sendable {
             )
         }
         if allowLoss {
-            note("loss allowed: \(verdict.lost) of \(verdict.acknowledged) acknowledged writes lost by id, \(audit.lost) records by seq")
+            note(
+                "loss allowed: \(verdict.lost) of \(verdict.acknowledged) acknowledged writes lost by id, \(audit.lost) records by seq"
+            )
         }
         if !assertSound { return verdict }
         #expect(

@@ -27,6 +27,9 @@ struct SeqAudit: Sendable, Codable {
     var seqResendsByFaults: UInt64 = 0
     /// Events the hub skipped because the same event was stored (an application retried it).
     var eventIDRetriesSkipped: UInt64 = 0
+    /// Rows of streams no agent database knows, when a power cut at `durability: normal` may have undone the very
+    /// creation of an agent's database (its stream id with it): reported, not counted as phantoms.
+    var forgottenStreamRows = 0
     /// Streams the hub holds, and agent databases found (a database that cannot be read is named here).
     var streams = 0
     var agentDatabases: [String] = []
@@ -45,8 +48,9 @@ struct SeqAudit: Sendable, Codable {
         var dropped: Int64
     }
 
-    /// Reads the hub database at `hubDatabase` and every agent database below `directory`.
-    static func read(hubDatabase: String, directory: String) throws -> SeqAudit {
+    /// Reads the hub database at `hubDatabase` and every agent database below `directory`. With
+    /// `forgottenStreamsAllowed`, rows of a stream no agent database knows are counted apart, not as phantoms.
+    static func read(hubDatabase: String, directory: String, forgottenStreamsAllowed: Bool = false) throws -> SeqAudit {
         var audit = SeqAudit()
         var agentStreams: [Data: AgentStream] = [:]
         var unreadable = 0
@@ -92,6 +96,11 @@ struct SeqAudit: Sendable, Codable {
                         copies[seq, default: 0] += 1
                         if isEvent { audit.events += 1 } else { audit.samples += 1 }
                     }
+                }
+                if agent == nil && forgottenStreamsAllowed {
+                    audit.forgottenStreamRows += copies.values.reduce(0, +)
+                    audit.example("forgotten stream", name)
+                    continue
                 }
                 for (seq, count) in copies {
                     if count > 1 {
