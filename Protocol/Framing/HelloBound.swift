@@ -7,36 +7,22 @@ enum HelloBound {
     /// The length of the first `hello` field in `payload`, or nil when there is none or the payload is
     /// malformed.
     static func helloLength(in payload: UnsafeRawBufferPointer) -> Int? {
-        var offset = 0
-        while offset < payload.count {
-            guard let key = varint(payload, &offset) else { return nil }
+        var reader = WireReader(payload)
+        while !reader.isAtEnd {
+            guard let key = reader.varint() else { return nil }
             switch key & 7 {
             case 0:
-                guard varint(payload, &offset) != nil else { return nil }
+                guard reader.varint() != nil else { return nil }
             case 1:
-                offset += 8
+                guard reader.skip(8) else { return nil }
             case 2:
-                guard let length = varint(payload, &offset), length <= UInt64(payload.count) else { return nil }
-                if key >> 3 == 1 { return Int(length) }
-                offset += Int(length)
+                guard let field = reader.lengthDelimited() else { return nil }
+                if key >> 3 == 1 { return field.count }
             case 5:
-                offset += 4
+                guard reader.skip(4) else { return nil }
             default:
                 return nil
             }
-        }
-        return nil
-    }
-
-    private static func varint(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> UInt64? {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while offset < bytes.count, shift < 64 {
-            let byte = bytes[offset]
-            offset += 1
-            value |= UInt64(byte & 0x7F) << shift
-            if byte & 0x80 == 0 { return value }
-            shift += 7
         }
         return nil
     }

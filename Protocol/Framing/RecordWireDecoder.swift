@@ -180,7 +180,7 @@ public enum RecordWireDecoder {
 }
 
 /// A field's number and wire type, as one varint.
-private struct Tag: Equatable {
+struct Tag: Equatable {
     enum Wire: UInt64 {
         case varint = 0
         case fixed64 = 1
@@ -194,7 +194,7 @@ private struct Tag: Equatable {
 }
 
 /// Reads protobuf wire primitives from a buffer; every read returns nil rather than run past the end.
-private struct WireReader {
+struct WireReader {
     private let bytes: UnsafeRawBufferPointer
     private var position = 0
 
@@ -218,6 +218,13 @@ private struct WireReader {
             shift += 7
         }
         return nil
+    }
+
+    /// Moves past `count` bytes; false (not moved) if fewer are left.
+    mutating func skip(_ count: Int) -> Bool {
+        guard count >= 0, bytes.count - position >= count else { return false }
+        position += count
+        return true
     }
 
     mutating func fixed64() -> UInt64? {

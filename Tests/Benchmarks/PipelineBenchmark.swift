@@ -33,7 +33,8 @@ enum PipelineBenchmark {
     }
 
     static func run(
-        binDirectory: URL, packageRoot: URL, seconds: Double, rate: Int?, batchRecords: Int, inFlight: Int
+        binDirectory: URL, packageRoot: URL, seconds: Double, rate: Int?, batchRecords: Int, inFlight: Int,
+        hubDurability: String = "full"
     ) async throws {
         let work = NSTemporaryDirectory() + "vigil-bench-pipeline-\(getpid())"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -42,15 +43,19 @@ enum PipelineBenchmark {
         for n in 1...agents { certArgs += ["--agent", "bench-\(n)"] }
         try BenchProcess.run("/usr/bin/env", certArgs)
 
-        let offered = rate.map { "apps paced at \($0) events/s in all" } ?? "apps write as fast as agents ack"
+        let offered =
+            (rate.map { "apps paced at \($0) events/s in all" } ?? "apps write as fast as agents ack")
+            + ", hub durability \(hubDurability)"
         Report.section(
             "End to end (\(agents) agents → hub, \(Int(seconds)) s measured after \(Int(warmup)) s warm-up, \(offered))"
         )
         Report.line(
             "settings",
             "agent batches ≤ \(batchRecords) records / \(batchBytes), \(inFlight) in flight; "
-                + "hub commits ≤ 50000 records, queue bound 200000; synchronous=NORMAL both sides")
-        let hub = try startHub(work: work, binDirectory: binDirectory, database: "\(work)/hub.db")
+                + "hub commits ≤ 50000 records, queue bound 200000; hub store.durability \(hubDurability), "
+                + "agents buffer.durability normal")
+        let hub = try startHub(
+            work: work, binDirectory: binDirectory, database: "\(work)/hub.db", durability: hubDurability)
         defer { hub.process.stop() }
         var agentProcesses: [BenchProcess] = []
         defer { for agent in agentProcesses { agent.stop() } }
@@ -148,13 +153,13 @@ enum PipelineBenchmark {
     }
 
     static func startHub(
-        work: String, binDirectory: URL, database: String
+        work: String, binDirectory: URL, database: String, durability: String = "full"
     ) throws -> (process: BenchProcess, listen: String, admin: String) {
         try """
         listen: "127.0.0.1:0"
         admin: "127.0.0.1:0"
         tls: { ca: \(work)/certs/ca.pem, cert: \(work)/certs/hub.pem, key: \(work)/certs/hub.key }
-        store: { kind: sqlite, path: \(database) }
+        store: { kind: sqlite, path: \(database), durability: \(durability) }
         """.write(toFile: "\(work)/hub.yaml", atomically: true, encoding: .utf8)
         let process = try BenchProcess(
             binDirectory.appendingPathComponent("vigil-hub").path,

@@ -31,14 +31,19 @@ do {
         try await AgentBenchmark.run(binDirectory: binDirectory, packageRoot: packageRoot)
     }
     if only == nil || only == "pipeline" {
-        // Without --rate: once with the applications paced at the 100,000 events/s goal (does the hub keep
-        // up, with a flat backlog?), once unpaced (what happens when applications outrun the pipeline).
-        let rates: [Int?] = value("--rate").map { [Int($0)] } ?? [100_000, nil]
-        for rate in rates {
+        // Without --rate: with the applications paced at the 100,000 events/s goal (does the hub keep up, with
+        // a flat backlog?) at the hub's default store.durability full and, as the reference beside it, at
+        // normal (what the fsync per commit costs); then unpaced (what happens when applications outrun the
+        // pipeline). --hub-durability picks one.
+        let runs: [(Int?, String)] =
+            value("--rate").map { rate in [(Int(rate), value("--hub-durability") ?? "full")] }
+            ?? (value("--hub-durability").map { [(100_000, $0), (nil, $0)] }
+                ?? [(100_000, "full"), (100_000, "normal"), (nil, "full")])
+        for (rate, durability) in runs {
             try await PipelineBenchmark.run(
                 binDirectory: binDirectory, packageRoot: packageRoot, seconds: Double(value("--seconds") ?? "") ?? 60,
                 rate: rate, batchRecords: value("--batch-records").flatMap { Int($0) } ?? 4000,
-                inFlight: value("--in-flight").flatMap { Int($0) } ?? 16)
+                inFlight: value("--in-flight").flatMap { Int($0) } ?? 16, hubDurability: durability)
         }
     }
     if only == nil || only == "status" {

@@ -10,20 +10,12 @@ struct PowerCutInterposerTests {
     @Test("a power cut leaves every file holding exactly the bytes that were synced")
     func selfTestPasses() throws {
         try PowerCut.requireBuilt()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "\(PowerCut.buildDirectory)/powercut_selftest")
-        process.arguments = [PowerCut.library]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
+        let (status, text) = try PowerCut.runTool(
+            "\(PowerCut.buildDirectory)/powercut_selftest", [PowerCut.library])
         let lines = text.split(separator: "\n")
         let failed = lines.filter { $0.hasPrefix("not ok") }
         let passed = lines.filter { $0.hasPrefix("ok ") }
-        #expect(process.terminationStatus == 0, "self-test exit \(process.terminationStatus):\n\(text)")
+        #expect(status == 0, "self-test exit \(status):\n\(text)")
         #expect(failed.isEmpty, "\(failed.joined(separator: "\n"))")
         // The self-test states ~35 checks; far fewer means it stopped early (a child that never got ready).
         #expect(passed.count >= 30, "only \(passed.count) checks passed:\n\(text)")

@@ -80,18 +80,24 @@ public enum PowerCut {
     /// Runs `powercut-replay journal`; returns its line of figures.
     public static func replay(journal: String) throws -> String {
         try requireBuilt()
+        let (status, output) = try runTool(replayTool, [journal])
+        let text = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard status == 0 else { throw TestFailure("powercut-replay \(journal) failed: \(text)") }
+        return text
+    }
+
+    /// Runs one of the injector's tools and returns its exit status and its output (stdout and stderr).
+    public static func runTool(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: replayTool)
-        process.arguments = [journal]
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard process.terminationStatus == 0 else { throw TestFailure("powercut-replay \(journal) failed: \(text)") }
-        return text
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
 

@@ -20,6 +20,7 @@ extension Reliability {
             options.retryRejected = true
             let run = try ScenarioRun("disk-full", tag: 5, agents: 1, options: options) { fleet, n in
                 try fleet.configureAgent(n, settings: ["buffer": "{ path: \(mount)/agent.db }"])
+                fleet.setAgentDatabase(n, "\(mount)/agent.db")
             }
             defer { run.stop() }
             run.startLoad()

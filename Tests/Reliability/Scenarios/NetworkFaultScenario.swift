@@ -53,7 +53,7 @@ extension Reliability {
                 run.fault("cut mid-frame")
             }
             #expect(await run.generator.waitForProgress(500))
-            try await run.finish(expectResend: true)
+            try await run.finish()
             run.note("proxy connections accepted: \(proxies.map { $0.accepted.load(ordering: .relaxed) })")
         }
     }

@@ -7,10 +7,11 @@ import VigilTestSupport
 /// the acknowledgement of a stored batch was lost and the hub's `Welcome` did not cover it yet. A correct hub
 /// skips every one of them by seq (its hwm), stores nothing and acknowledges the batch.
 ///
-/// Kill -9 of an agent or a hub never makes a correct pair resend a stored record: the hub answers `Hello`
-/// only after everything queued before it was committed, so `Welcome`'s resume point is exact. Only a
-/// connection whose frames reach the hub after the next connection's `Hello` (a network fault) does. The
-/// probe makes that resend happen in every scenario, so the hwm path is checked in each, whatever its faults.
+/// No fault of the matrix makes a correct pair resend a stored record: the hub answers `Hello` only after
+/// everything queued before it was committed, so `Welcome`'s resume point is exact, and a dead connection's
+/// frames are read (and queued) before the hub sees its close; frames still in the network die with it. Only
+/// frames that reach the hub after the next connection's `Hello` would be resent and skipped by seq. The probe
+/// makes that resend happen in every scenario, so the hwm path is checked in each, whatever its faults.
 enum ResendProbe {
     struct Outcome: Sendable {
         /// The seqs sent again.

@@ -50,11 +50,25 @@ struct SeqAudit: Sendable, Codable {
 
     /// Reads the hub database at `hubDatabase` and every agent database below `directory`. With
     /// `forgottenStreamsAllowed`, rows of a stream no agent database knows are counted apart, not as phantoms.
-    static func read(hubDatabase: String, directory: String, forgottenStreamsAllowed: Bool = false) throws -> SeqAudit {
+    /// `agentDatabases` names databases kept outside `directory` (a scenario's own mount), found with the copies a
+    /// damaged one was moved to beside it.
+    static func read(
+        hubDatabase: String, directory: String, agentDatabases: [String] = [], forgottenStreamsAllowed: Bool = false
+    ) throws -> SeqAudit {
         var audit = SeqAudit()
         var agentStreams: [Data: AgentStream] = [:]
         var unreadable = 0
-        for path in agentDatabasePaths(below: directory) {
+        var paths = Set(agentDatabasePaths(below: directory))
+        for path in agentDatabases where FileManager.default.fileExists(atPath: path) {
+            let folder = (path as NSString).deletingLastPathComponent
+            let name = (path as NSString).lastPathComponent
+            paths.insert(path)
+            for sibling in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            where sibling.hasPrefix(name + ".corrupt-") && !sibling.hasSuffix("-wal") && !sibling.hasSuffix("-shm") {
+                paths.insert("\(folder)/\(sibling)")
+            }
+        }
+        for path in paths.sorted() {
             do {
                 let stream = try readAgent(path)
                 agentStreams[stream.streamID] = stream
