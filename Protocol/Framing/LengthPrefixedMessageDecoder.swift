@@ -14,7 +14,7 @@ public struct LengthPrefixedMessageDecoder<M: SwiftProtobuf.Message & Sendable>:
     private let maxHelloBytes: Int?
 
     /// Creates a decoder accepting frames up to `maxFrameBytes`. With `maxHelloBytes` (for `Frame`s only), a
-    /// frame whose `hello` field is longer is refused as too large before it is decoded.
+    /// frame whose `hello` fields add up to more is refused as too large before it is decoded.
     public init(maxFrameBytes: Int = FrameParser.defaultMaxFrameBytes, maxHelloBytes: Int? = nil) {
         self.parser = FrameParser(maxFrameBytes: maxFrameBytes)
         self.options = .frames

@@ -37,9 +37,24 @@ struct HelloBoundTests {
         #expect(length(encoded) == inner.count)
         var batch = Vigil_V1_Frame()
         batch.batch.firstSeq = 1
-        #expect(length(try batch.serializedBytes()) == nil)
+        #expect(length(try batch.serializedBytes()) == 0)
+        // An unknown group (field 7, with a varint inside) before the Hello is skipped as the decoder skips it.
+        let grouped: [UInt8] = [0x3B, 0x08, 0x01, 0x3C, 0x0A] + varint(inner.count) + inner
+        #expect(length(grouped) == inner.count)
         #expect(length([0xFF, 0xFF, 0xFF]) == nil)
         #expect(length([0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]) == nil)
+    }
+
+    @Test("many Hello fields in one frame add up: protobuf merges them into one Hello")
+    func addsUpRepeatedHellos() throws {
+        let inner: [UInt8] = try hello(labels: 1000).hello.serializedBytes()
+        let one = [UInt8(0x0A)] + varint(inner.count) + inner
+        let many = Array([[UInt8]](repeating: one, count: 10).joined())
+        #expect(inner.count < WireProtocol.maxHelloBytes && 10 * inner.count > WireProtocol.maxHelloBytes)
+        #expect(length(many) == 10 * inner.count)
+        // And the decoder does merge them: this is what the bound must count.
+        let merged = try Vigil_V1_Frame(serializedBytes: many)
+        #expect(merged.hello.labels.count == 1000)
     }
 
     func varint(_ value: Int) -> [UInt8] {

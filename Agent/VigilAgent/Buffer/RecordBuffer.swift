@@ -189,7 +189,8 @@ public final class RecordBuffer: Sendable {
     private func saveStampedTimes(_ db: Database, _ stamped: [(id: Data, time: Int64)], state s: inout State) throws {
         if stamped.isEmpty { return }
         let insert = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO stamped_times (event_id, time_unix_nano) VALUES (?, ?)")
+            // REPLACE: an id the memory forgot and stamped anew must not come back with its old time after a restart.
+            sql: "INSERT OR REPLACE INTO stamped_times (event_id, time_unix_nano) VALUES (?, ?)")
         for (id, time) in stamped {
             try insert.execute(arguments: [id, time])
             s.stampedRows += db.changesCount

@@ -50,6 +50,8 @@ public final class StampedTimes: Sendable {
             if let time = s.times[key] { return time }
             Self.remember(key, now, in: &s, capacity: capacity)
             s.unsaved.append((eventID, now))
+            // Bounded like the memory: while writes keep failing (a full disk) the oldest are the ones forgotten.
+            if s.unsaved.count > capacity { s.unsaved.removeFirst(s.unsaved.count - capacity) }
             return now
         }
     }
@@ -94,7 +96,10 @@ public final class StampedTimes: Sendable {
     /// Puts back times whose write failed (the transaction rolled back), ahead of newer ones.
     func returnUnsaved(_ entries: [(id: Data, time: Int64)]) {
         if entries.isEmpty { return }
-        state.withLock { s in s.unsaved = entries + s.unsaved }
+        state.withLock { s in
+            s.unsaved = entries + s.unsaved
+            if s.unsaved.count > capacity { s.unsaved.removeFirst(s.unsaved.count - capacity) }
+        }
     }
 
     /// How many ids are remembered now.

@@ -8,8 +8,8 @@ import VigilProtocol
 
 extension Shipper {
     /// One connection to one hub, from TCP connect to close.
-    /// `onAck` runs at every `Ack`: only a hub that stores what it is sent proves the connection healthy (a hub
-    /// that welcomes and then refuses every batch must not reset the backoff).
+    /// `onAck` runs at every `Ack` that acknowledges more than before: only a hub that stores what it is sent
+    /// proves the connection healthy (a hub that welcomes and then refuses every batch must not reset the backoff).
     func session(_ endpoint: ShipperOptions.Endpoint, onAck: () -> Void) async throws {
         let sslContext = try tls.context()
         let serverHostname: String? = Self.isIPAddress(endpoint.host) ? nil : endpoint.host
@@ -128,8 +128,9 @@ extension Shipper {
     ) async throws {
         switch frame.body {
         case .ack(let ack):
-            onAck()
             let actions = machine.withLock { $0.acked(through: ack.throughSeq) }
+            // Only an Ack that moved the acknowledged seq forward proves the hub stores what it is sent.
+            if actions.contains(where: { if case .deleteThrough = $0 { true } else { false } }) { onAck() }
             // The send loop reads after the last seq sent, which deleting acknowledged rows does not
             // touch: let it refill the window while the delete runs rather than after.
             if actions.contains(where: { if case .readBatch = $0 { true } else { false } }) { wake.notify() }

@@ -39,7 +39,7 @@ extension SQLiteEventStore {
             return refused
         }
         let decision = SequenceDecision.decide(highWaterMark: hwm, firstSeq: batch.firstSeq, count: batch.records.count)
-        let streamNumber = try Self.streamNumber(batch, statement: s.streamNumber, db: db)
+        let streamNumber = try Self.streamNumber(batch, statements: s, db: db)
         var outcome = BatchOutcome(throughSeq: decision.throughSeq)
         outcome.duplicateSeqs = decision.skip
         outcome.missing = decision.missing
@@ -127,14 +127,22 @@ extension SQLiteEventStore {
 
     /// The number standing for the batch's `(agent_id, stream_id)` in `events.stream` and `samples.stream`,
     /// made on the stream's first batch (``openStream(_:at:)`` makes it on its Hello already).
-    private static func streamNumber(_ batch: IncomingBatch, statement: Statement, db: Database) throws -> Int64 {
-        let b = SQLiteBinding(handle: statement.sqliteStatement)
-        b.reset()
-        b.bind(1, batch.agentID)
-        b.bind(2, batch.streamID)
-        defer { sqlite3_reset(statement.sqliteStatement) }
-        guard try b.step(db) else { throw StoreError(code: .write, message: "no stream number was returned") }
-        return sqlite3_column_int64(statement.sqliteStatement, 0)
+    private static func streamNumber(
+        _ batch: IncomingBatch, statements s: CommitStatements, db: Database
+    ) throws
+        -> Int64
+    {
+        for statement in [s.selectStreamNumber, s.insertStreamNumber] {
+            let b = SQLiteBinding(handle: statement.sqliteStatement)
+            b.reset()
+            b.bind(1, batch.agentID)
+            b.bind(2, batch.streamID)
+            defer { sqlite3_reset(statement.sqliteStatement) }
+            if try b.step(db) { return sqlite3_column_int64(statement.sqliteStatement, 0) }
+        }
+        throw StoreError(
+            code: .write,
+            message: "no stream number could be made for agent \(ConnectionStateMachine.quote(batch.agentID))")
     }
 
     /// Most events in one INSERT: one statement of many rows spends SQLite's per-statement work (cursors
@@ -191,19 +199,19 @@ extension SQLiteEventStore {
 /// The prepared statements of one commit, from GRDB's statement cache.
 private struct CommitStatements {
     let selectHWM: Statement
-    let streamNumber: Statement
+    let selectStreamNumber: Statement
+    let insertStreamNumber: Statement
     let insertSample: Statement
     let upsertStream: Statement
     let touchAgent: Statement
 
     init(_ db: Database) throws {
         selectHWM = try db.cachedStatement(sql: "SELECT hwm FROM streams WHERE agent_id = ? AND stream_id = ?")
-        streamNumber = try db.cachedStatement(
-            sql: """
-                INSERT INTO stream_numbers (agent_id, stream_id) VALUES (?, ?)
-                ON CONFLICT (agent_id, stream_id) DO UPDATE SET agent_id = excluded.agent_id
-                RETURNING n
-                """)
+        // Found on every batch after the stream's Hello made it; made here only for a batch without one.
+        selectStreamNumber = try db.cachedStatement(
+            sql: "SELECT n FROM stream_numbers WHERE agent_id = ? AND stream_id = ?")
+        insertStreamNumber = try db.cachedStatement(
+            sql: "INSERT INTO stream_numbers (agent_id, stream_id) VALUES (?, ?) RETURNING n")
         insertSample = try db.cachedStatement(
             sql: """
                 INSERT INTO samples (time_unix_nano, agent_id, seq, metric, value, labels, stream)

@@ -44,8 +44,14 @@ enum ResendProbe {
                         + "UNION ALL SELECT seq FROM samples WHERE stream = ?1)",
                     arguments: [stream])
             else { throw TestFailure("the hub stored nothing of agent \(n)'s stream") }
+            // Only what the hub's hwm covers: a seq above it would be new to the hub and stored, not skipped.
+            let hwm =
+                try Int64.fetchOne(
+                    db, sql: "SELECT hwm FROM streams WHERE agent_id = ? AND stream_id = ?",
+                    arguments: [agentID, streamID]) ?? 0
             var bySeq: [Int64: Vigil_V1_Record] = [:]
-            let last = first + Int64(count) - 1
+            let last = min(first + Int64(count) - 1, hwm)
+            guard last >= first else { throw TestFailure("agent \(n)'s stream has no seq at or below its hwm \(hwm)") }
             for row in try Row.fetchAll(
                 db,
                 sql: """
@@ -92,7 +98,7 @@ enum ResendProbe {
             port: fleet.listenPort,
             arguments: TLSProbe.identity(agentID, in: certificates, ca: "\(certificates)/ca.pem"),
             input: try TLSProbe.framed(hello), then: try TLSProbe.framed(batch), waitForClose: false, holdOpen: 2)
-        var result = Outcome(seqs: first...(first + Int64(count) - 1))
+        var result = Outcome(seqs: first...(first + Int64(records.count) - 1))
         for frame in outcome.frames {
             if case .ack(let ack) = frame.body { result.ackedThrough = ack.throughSeq }
         }

@@ -68,16 +68,6 @@ struct SeqAudit: Sendable, Codable {
                 paths.insert("\(folder)/\(sibling)")
             }
         }
-        for path in paths.sorted() {
-            do {
-                let stream = try readAgent(path)
-                agentStreams[stream.streamID] = stream
-                audit.agentDatabases.append((path as NSString).lastPathComponent)
-            } catch {
-                unreadable += 1
-                audit.agentDatabases.append("\((path as NSString).lastPathComponent) (unreadable: \(error))")
-            }
-        }
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(10)
@@ -90,6 +80,18 @@ struct SeqAudit: Sendable, Codable {
                     FROM streams s JOIN stream_numbers n ON n.agent_id = s.agent_id AND n.stream_id = s.stream_id
                     """)
             audit.streams = streams.count
+            // The agent databases are read after the hub's snapshot was taken (its first read above), so no seq the
+            // snapshot holds can be newer than what the agents say they assigned: agents go on sampling meanwhile.
+            for path in paths.sorted() {
+                do {
+                    let stream = try readAgent(path)
+                    agentStreams[stream.streamID] = stream
+                    audit.agentDatabases.append((path as NSString).lastPathComponent)
+                } catch {
+                    unreadable += 1
+                    audit.agentDatabases.append("\((path as NSString).lastPathComponent) (unreadable: \(error))")
+                }
+            }
             for row in streams {
                 let number: Int64 = row[0]
                 let agentID: String = row[1]

@@ -12,6 +12,14 @@ extension DecisionEngine {
         // oldest calls are skipped and counted, so the breakers judge the newest calls instead of falling
         // further behind at every evaluation.
         var after = max(0, newest - Int64(limit))
+        if let watermark = callWatermark, watermark > newest {
+            // The events table was emptied (retention, or a restored database) and rowids started again below the
+            // saved position: reading after it would show the breakers no call ever again.
+            logger.warning(
+                "breaker call position is past the newest stored call; starting again",
+                metadata: ["calls.position": "\(watermark)", "calls.newest": "\(newest)"])
+            callWatermark = nil
+        }
         if let callWatermark {
             if callWatermark < after {
                 breakerCallsSkipped += after - callWatermark
