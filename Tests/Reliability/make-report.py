@@ -47,10 +47,10 @@ def main():
           "**and samples**, by `(agent_id, stream_id, seq)`: a seq stored twice is duplicated, one beyond what the "
           "agent assigned is phantom, and one at or below the hub's high-water mark that is neither stored nor "
           "explained (an event skipped by id, a gap the agent's `drop_oldest` made) is lost.\n"
-          "- The hub's two dedupe paths apart: **seq resends skipped** (the agent sent records again; the hwm "
-          "skipped them: > 0 in every fault scenario proves the resend path ran) and **event-id retries skipped** "
-          "(an application sent an event again). Runs with *retries off* let no application retry, so only the "
-          "hwm can skip a repeat there.\n\n"
+          "- The hub's two dedupe paths apart: **seq resends skipped** (records sent again that the hwm skipped: "
+          "every run ends with the resend probe's 200, sent as agent 1 on its own stream; *by faults* is what the "
+          "faults alone caused) and **event-id retries skipped** (an application sent an event again). Runs with "
+          "*retries off* let no application retry, so only the hwm can skip a repeat there.\n\n"
           "Lost, duplicated and phantom must be 0 on both sides, except where a row says *loss allowed* (power "
           "cuts at `durability: normal`, which DESIGN §7 allows to lose the last commits).\n")
     def seq(r, key):
@@ -83,7 +83,7 @@ def main():
         print(f"| {r['scenario']}{mark} | {'on' if r.get('retries', True) else 'off'} | {r['faults']}: {kinds} | "
               f"{v['acknowledged']} | {seq(r, 'samples')} | {v['lost']} + {seq(r, 'lost')} | "
               f"{v['duplicated']} + {seq(r, 'duplicated')} | {v['phantom']} + {seq(r, 'phantom')} | "
-              f"{v['recovered']} / {v['unknown']} | {seq(r, 'seqResendsSkipped')} | "
+              f"{v['recovered']} / {v['unknown']} | {seq(r, 'seqResendsSkipped')} (by faults {seq(r, 'seqResendsByFaults')}) | "
               f"{seq(r, 'eventIDRetriesSkipped')} | {f'{rate:.0f}' if rate else '–'} | {rss} |")
     print("\nLost, duplicated and phantom read *by event id* + *by seq*.")
     notes = [(r["scenario"], n) for r in results for n in r.get("notes", [])]
