@@ -93,14 +93,7 @@ final class TestReceiver: Sendable {
             switch frame.body {
             case .hello(let hello):
                 if let code = receiver.faults.withLock({ $0.rejectHello }) {
-                    send(
-                        context,
-                        .reject(
-                            .with {
-                                $0.code = code; $0.message = "test rejection"
-                            }))
-                    closing = true
-                    context.close(promise: nil)
+                    reject(context, code, "test rejection")
                     return
                 }
                 helloed = true
@@ -123,14 +116,7 @@ final class TestReceiver: Sendable {
                 }
                 let limit = receiver.faults.withLock { $0.maxBatchRecords }
                 if limit > 0, batch.records.count > limit {
-                    send(
-                        context,
-                        .reject(
-                            .with {
-                                $0.code = .tooLarge; $0.message = "batch over the limit"
-                            }))
-                    closing = true
-                    context.close(promise: nil)
+                    reject(context, .tooLarge, "batch over the limit")
                     return
                 }
                 if receiver.faults.withLock({ $0.closeOnBatches.contains(number) }) {
@@ -152,15 +138,20 @@ final class TestReceiver: Sendable {
                 }
                 send(context, .ack(.with { $0.throughSeq = through }))
             default:
-                send(
-                    context,
-                    .reject(
-                        .with {
-                            $0.code = .protocol; $0.message = "unexpected frame"
-                        }))
-                closing = true
-                context.close(promise: nil)
+                reject(context, .protocol, "unexpected frame")
             }
+        }
+
+        /// Sends `Reject` and closes; frames already read after it are ignored.
+        private func reject(_ context: ChannelHandlerContext, _ code: Vigil_V1_Reject.Code, _ message: String) {
+            send(
+                context,
+                .reject(
+                    .with {
+                        $0.code = code; $0.message = message
+                    }))
+            closing = true
+            context.close(promise: nil)
         }
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
