@@ -121,7 +121,7 @@ final class ScenarioRun: @unchecked Sendable {
         note(
             "resend probe: agent 1 sent seqs \(probe.seqs) again; hub acked through \(probe.ackedThrough.map { "\($0)" } ?? "none")"
                 + (probe.reject.map { ", rejected: \($0)" } ?? "")
-                + "; seq resends skipped \(resendsByFaults) by the faults, \(audit.seqResendsSkipped - resendsByFaults) after the probe"
+                + "; seq resends skipped \(resendsByFaults) by the faults, \(max(audit.seqResendsSkipped, resendsByFaults) - resendsByFaults) after the probe"
         )
         result.verdict = verdict
         result.memory = fleet.memory
