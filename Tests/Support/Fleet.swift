@@ -179,11 +179,15 @@ public final class Fleet: @unchecked Sendable {
     /// Memory figures by daemon name (`hub`, `agent-1`, …).
     public var memory: [String: MemoryFigures] { state.withLock { $0.memory } }
 
-    private func open() throws -> DatabaseQueue {
+    private func open() throws -> DatabaseQueue { try Self.readOnly(hubDatabase) }
+
+    /// The SQLite database at `path`, opened read-only beside the daemon that writes it (waiting up to 10 s for
+    /// its locks): how every check reads a hub's or an agent's database.
+    public static func readOnly(_ path: String) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(10)
-        return try DatabaseQueue(path: hubDatabase, configuration: configuration)
+        return try DatabaseQueue(path: path, configuration: configuration)
     }
 
     /// Events in the hub's store.
@@ -257,10 +261,7 @@ public final class Fleet: @unchecked Sendable {
 extension Fleet {
     /// Seconds between the oldest and the newest stored event time.
     public func hubEventTimeSpanSeconds() throws -> Double {
-        var configuration = Configuration()
-        configuration.readonly = true
-        let queue = try DatabaseQueue(path: hubDatabase, configuration: configuration)
-        return try queue.read { db in
+        try open().read { db in
             let span = try Int64.fetchOne(db, sql: "SELECT max(time_unix_nano) - min(time_unix_nano) FROM events") ?? 0
             return Double(span) / 1e9
         }

@@ -142,7 +142,7 @@ extension SQLiteEventStore {
         }
         throw StoreError(
             code: .write,
-            message: "no stream number could be made for agent \(ConnectionStateMachine.quote(batch.agentID))")
+            message: "no stream number could be made for agent \(QuotedText.quote(batch.agentID))")
     }
 
     /// Most events in one INSERT: one statement of many rows spends SQLite's per-statement work (cursors

@@ -17,7 +17,7 @@ import GRDB
 ///   acknowledged — survives a power loss. With `normal` (`synchronous=NORMAL`) a commit survives a crash
 ///   of the process only: a power loss loses the last acknowledged commits for good, because agents
 ///   delete what the hub acknowledged. The WAL is checkpointed by ``WALCheckpointer`` beside the writer,
-///   not after its commits; at `full` the checkpoint syncs the database file too.
+///   not after its commits; SQLite syncs the WAL before each checkpoint and the database file after it.
 public final class SQLiteEventStore: EventStore, Sendable {
     /// Always `sqlite`.
     public let kind = "sqlite"

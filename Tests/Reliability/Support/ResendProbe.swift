@@ -24,15 +24,9 @@ enum ResendProbe {
 
     /// Replays up to `count` stored records of agent `n`'s current stream, from its lowest stored seq.
     static func replay(_ fleet: Fleet, agent n: Int, count: Int = 200) throws -> Outcome {
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(10)
-        let streamID = try DatabaseQueue(path: fleet.agentDatabase(n), configuration: configuration).read { db in
-            try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'stream_id'")
-        }
-        guard let streamID else { throw TestFailure("agent \(n) has no stream id") }
+        let streamID = try SeqAudit.readAgent(fleet.agentDatabase(n)).streamID
         let agentID = "web-0\(n)"
-        let (first, records) = try DatabaseQueue(path: fleet.hubDatabase, configuration: configuration).read {
+        let (first, records) = try Fleet.readOnly(fleet.hubDatabase).read {
             db -> (Int64, [Vigil_V1_Record]) in
             guard
                 let stream = try Int64.fetchOne(

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import VigilTestSupport
 
 /// The second half of the oracle: every record by `(agent_id, stream_id, seq)`, events and samples alike, read
 /// from the hub's store and from every agent database the run left (moved-aside damaged ones included). It needs
@@ -68,11 +69,7 @@ struct SeqAudit: Sendable, Codable {
                 paths.insert("\(folder)/\(sibling)")
             }
         }
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(10)
-        let hub = try DatabaseQueue(path: hubDatabase, configuration: configuration)
-        try hub.read { db in
+        try Fleet.readOnly(hubDatabase).read { db in
             let streams = try Row.fetchAll(
                 db,
                 sql: """
@@ -163,11 +160,9 @@ struct SeqAudit: Sendable, Codable {
         return paths.sorted()
     }
 
-    private static func readAgent(_ path: String) throws -> AgentStream {
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(10)
-        return try DatabaseQueue(path: path, configuration: configuration).read { db in
+    /// What the agent database at `path` says of its stream.
+    static func readAgent(_ path: String) throws -> AgentStream {
+        try Fleet.readOnly(path).read { db in
             guard let streamID = try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'stream_id'") else {
                 throw AuditError(message: "no stream_id in meta")
             }
