@@ -65,14 +65,11 @@ final class ScenarioRun: @unchecked Sendable {
     /// - `ownIDsOnly` judges only ids of the load generator (`E6 …`): for scenarios whose probes write
     ///   events of their own through the same agent.
     /// - `allowLoss` (power cuts at `durability: normal`) records what was lost instead of failing on it.
-    /// - `eventIDSkipsExpected`: with application retries off, an event skipped by id means a resend got past
-    ///   the hwm, and fails the run — unless the scenario itself makes agents resend under new seqs (a damaged
-    ///   database renumbers what it still holds).
+    /// - With application retries off, an event skipped by id means a resend got past the hwm, and fails the run.
     /// - `assertSound: false` only judges: the oracle's mutation runs check that it reports what they broke.
     @discardableResult
     func finish(
-        drainTimeout: Double = 120, ownIDsOnly: Bool = false, allowLoss: Bool = false,
-        eventIDSkipsExpected: Bool = false, assertSound: Bool = true
+        drainTimeout: Double = 120, ownIDsOnly: Bool = false, allowLoss: Bool = false, assertSound: Bool = true
     ) async throws
         -> Verdict
     {
@@ -162,7 +159,7 @@ final class ScenarioRun: @unchecked Sendable {
         #expect(
             audit.seqResendsSkipped >= resendsByFaults + UInt64(probe.seqs.count),
             "the hub did not skip the \(probe.seqs.count) records sent again by seq: \(verdict)")
-        if !generator.settings.retries && !eventIDSkipsExpected {
+        if !generator.settings.retries {
             #expect(
                 audit.eventIDRetriesSkipped == 0,
                 "the application never retried, yet the hub skipped events by id: resends got past the hwm; \(verdict)")
