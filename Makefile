@@ -4,7 +4,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 SWIFT ?= swift
-APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libfaketime
+APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libfaketime postgresql-15
+PG_BIN := /usr/lib/postgresql/15/bin
 INTEROP_PEER := Tests/Interop/build/vigil-interop-peer
 BENCH_SCRATCH := .build-bench
 PROTO_SCRATCH := .build-proto
@@ -14,7 +15,7 @@ FUZZ_TARGETS := frame hub-session json-ingest config
 FUZZ_SECONDS ?= 60
 SOAK_RESULTS := .build/reliability/soak-results.jsonl
 
-.PHONY: help deps build test interop-peer powercut bench proto format format-check demo soak soak-scenarios soak-fuzz soak-report fuzz clean
+.PHONY: help deps build test pg-cleanup interop-peer powercut bench proto format format-check demo soak soak-scenarios soak-fuzz soak-report fuzz clean
 
 help:
 	@echo "make demo    build, start a hub and agents with dev certificates, feed events, print status"
@@ -48,11 +49,23 @@ powercut:
 # Tests run one at a time (--no-parallel): on 2 cores, tests that block a thread of the 2-thread cooperative
 # pool (real sampling intervals) or burn CPU (100 A/A runs) starved the others' socket reads and URLSession
 # callbacks for 20 s and more. The reliability scenarios follow in a process of their own.
+# The PostgreSQL suites start a throwaway server of their own (Tests/Support/PostgresServer.swift) and stop it
+# when the test process exits; pg-cleanup stops any a killed test process left behind.
 test: build interop-peer powercut format-check
 	$(SWIFT) test --skip-build --no-parallel --skip ReliabilityTests 2>&1 | tee .build/test-output.txt \
-		| grep -vE '^(◇|↳) '; exit $${PIPESTATUS[0]}
+		| grep -vE '^(◇|↳) '; status=$${PIPESTATUS[0]}; $(MAKE) -s pg-cleanup; exit $$status
 	$(SWIFT) test --skip-build --filter ReliabilityTests 2>&1 | tee .build/test-output-reliability.txt \
-		| grep -vE '^(◇|↳) '; exit $${PIPESTATUS[0]}
+		| grep -vE '^(◇|↳) '; status=$${PIPESTATUS[0]}; $(MAKE) -s pg-cleanup; exit $$status
+
+pg-cleanup:
+	@for dir in /tmp/vigil-pg-*; do \
+		[ -d "$$dir/data" ] || continue; pid=$$(basename $$dir | cut -d- -f3); \
+		if ! kill -0 $$pid 2>/dev/null; then \
+			runuser -u postgres -- $(PG_BIN)/pg_ctl -D $$dir/data -m immediate -w stop >/dev/null 2>&1 || \
+				$(PG_BIN)/pg_ctl -D $$dir/data -m immediate -w stop >/dev/null 2>&1; \
+			rm -rf $$dir; \
+		fi; \
+	done
 
 bench: deps
 	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH) --product vigil-bench

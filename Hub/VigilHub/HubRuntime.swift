@@ -5,6 +5,10 @@ import NIOPosix
 import ServiceLifecycle
 import VigilAnalytics
 
+/// What a hub keeps its data and decisions in: ``SQLiteEventStore`` on one box, ``PostgresEventStore`` for
+/// several replicas.
+public typealias HubStore = EventStore & RollupStore & DecisionStateStore & AlertStateStore
+
 /// Everything a running hub consists of, built from its configuration, and the order it stops in.
 ///
 /// Services start in the order of ``services`` and stop in reverse on SIGTERM/SIGINT: the receiver
@@ -18,7 +22,9 @@ public struct HubRuntime: Sendable {
     /// The hub's name in `Welcome` and status.
     public let hubID: String
     /// The store.
-    public let store: SQLiteEventStore
+    public let store: any HubStore
+    /// Closes the store's connections last, after everything that uses it stopped (PostgreSQL only).
+    let storeCloser: StoreCloser?
     /// The commit queue in front of it.
     public let committer: BatchCommitter
     /// The agent listener.
@@ -50,12 +56,23 @@ public struct HubRuntime: Sendable {
         tlsCheckInterval: Duration = .seconds(5),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onAdminBound: @escaping @Sendable (HostPort) async -> Void = { _ in },
-        commitsGoTo: @Sendable (SQLiteEventStore) -> any EventStore = { $0 }
+        commitsGoTo: @Sendable (any HubStore) -> any EventStore = { $0 }
     ) async throws -> HubRuntime {
         let now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1e9) }
         let hubID = configuration.hubID ?? ProcessInfo.processInfo.hostName
-        let store = try SQLiteEventStore.open(
-            path: configuration.store.path, durability: configuration.store.durability)
+        let store: any HubStore
+        var storeCloser: StoreCloser?
+        switch configuration.store.kind {
+        case .sqlite:
+            store = try SQLiteEventStore.open(
+                path: configuration.store.path, durability: configuration.store.durability)
+        case .postgres:
+            let postgres = try await PostgresEventStore.open(
+                try PostgresEventStore.Connection.from(configuration.store), hubID: hubID,
+                rawRetentionDays: configuration.retention.raw.totalNanoseconds / 86_400_000_000_000, logger: logger)
+            store = postgres
+            storeCloser = StoreCloser(postgres)
+        }
         // No connection survives a restart.
         try await store.markAllDisconnected()
         let tls: ServerTLS
@@ -108,13 +125,17 @@ public struct HubRuntime: Sendable {
             address: configuration.admin, reporter: reporter, decisions: decisions, onBound: onAdminBound,
             logger: logger)
         return HubRuntime(
-            configuration: configuration, hubID: hubID, store: store, committer: committer, receiver: receiver,
+            configuration: configuration, hubID: hubID, store: store, storeCloser: storeCloser, committer: committer,
+            receiver: receiver,
             retention: retention, rollups: rollups, decisions: decisions, evaluation: evaluation, reporter: reporter,
             admin: admin, alerts: alerts, notifier: notifier)
     }
 
     /// The services, in start order; they stop in reverse.
-    public var services: [any Service] { [committer, notifier, retention, rollups, evaluation, admin, receiver] }
+    public var services: [any Service] {
+        let closer: [any Service] = storeCloser.map { [$0] } ?? []
+        return closer + [committer, notifier, retention, rollups, evaluation, admin, receiver]
+    }
 
     /// One `ServiceGroup` that stops gracefully on SIGTERM and SIGINT.
     public func serviceGroup(logger: Logger) -> ServiceGroup {
@@ -123,5 +144,17 @@ public struct HubRuntime: Sendable {
                 services: services.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
+    }
+}
+
+/// Waits for graceful shutdown, then closes the PostgreSQL pool: it starts first, so it stops last.
+final class StoreCloser: Service, Sendable {
+    private let store: PostgresEventStore
+
+    init(_ store: PostgresEventStore) { self.store = store }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        store.close()
     }
 }

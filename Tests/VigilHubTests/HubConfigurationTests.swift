@@ -129,15 +129,38 @@ struct HubConfigurationTests {
         #expect(failure?.code == .invalidValue)
     }
 
-    @Test("an unknown store kind is invalid; postgres is recognised but not available yet")
-    func storeKinds() {
+    @Test("an unknown store kind is invalid; postgres needs a URL, which is checked and never echoes a password")
+    func storeKinds() throws {
         let unknown = error(tls + "store: { kind: mysql }\n")
         #expect(unknown?.keyPath == "store.kind")
         #expect(unknown?.message.contains("expected sqlite or postgres") == true)
-        let postgres = error(tls + "store: { kind: postgres, url: \"postgres://db/vigil\" }\n")
-        #expect(postgres?.code == .unsupported)
-        #expect(postgres?.keyPath == "store.kind")
-        #expect(postgres?.message.contains("postgres store is not available yet") == true)
+        let noURL = error(tls + "store: { kind: postgres }\n")
+        #expect(noURL?.code == .missingKey)
+        #expect(noURL?.keyPath == "store.url")
+        let noUser = error(tls + "store: { kind: postgres, url: \"postgres://db/vigil\" }\n")
+        #expect(noUser?.keyPath == "store.url")
+        #expect(noUser?.message.contains("names no user") == true, "\(String(describing: noUser))")
+        let secret = error(tls + "store: { kind: postgres, url: \"postgres://vigil:hunter2@db/vigil\" }\n")
+        #expect(secret?.message.contains("store.password_file") == true, "\(String(describing: secret))")
+        #expect(secret?.message.contains("hunter2") == false)
+        #expect(secret?.value?.contains("hunter2") == false)
+        let badMode = error(tls + "store: { kind: postgres, url: \"postgres://vigil@db/vigil?sslmode=allow\" }\n")
+        #expect(badMode?.message.contains("sslmode \"allow\" is not one of") == true)
+        let good = try load(
+            tls
+                + """
+                store: { kind: postgres, url: "postgres://vigil@db.internal:5433/fleet?sslmode=verify-full",
+                         password_file: /etc/vigil/pg.pass, ca: /etc/vigil/pg-ca.pem, pool: 12 }
+
+                """)
+        #expect(good.store.kind == .postgres)
+        #expect(good.store.postgres?.host == "db.internal")
+        #expect(good.store.postgres?.port == 5433)
+        #expect(good.store.postgres?.database == "fleet")
+        #expect(good.store.pool == 12)
+        let summary = good.renderedSummary()
+        #expect(summary.contains("store.url: postgres://vigil@db.internal:5433/fleet (sslmode verify-full)"))
+        #expect(summary.contains("store.password_file: /etc/vigil/pg.pass"))
     }
 
     @Test("store.durability is full or normal, and anything else names the key and the choices")

@@ -13,7 +13,7 @@ public actor AlertManager {
     /// The loaded rules.
     public nonisolated let rules: [AlertRule]
     private var evaluator: AlertEvaluator
-    private let store: SQLiteEventStore
+    private let store: any AlertStateStore
     private let notifier: WebhookNotifier
     private let logger: Logger
     private var evaluations: UInt64 = 0
@@ -22,7 +22,7 @@ public actor AlertManager {
 
     /// Creates the manager, resuming the alert state saved in `store`.
     public init(
-        rules: [AlertRule], repeatInterval: Duration, store: SQLiteEventStore, notifier: WebhookNotifier,
+        rules: [AlertRule], repeatInterval: Duration, store: any AlertStateStore, notifier: WebhookNotifier,
         logger: Logger = Logger(label: "vigil.hub.alerts")
     ) async throws(StoreError) {
         let saved = try await store.loadAlerts()

@@ -84,20 +84,32 @@ extension HubConfiguration {
     }
 
     private static func store(_ node: ConfigNode) throws(HubConfigurationError) -> Store {
-        let map = try node.mapping(allowedKeys: ["kind", "path", "url", "durability"])
+        let map = try node.mapping(allowedKeys: ["kind", "path", "url", "password_file", "ca", "pool", "durability"])
         var store = Store()
         if let kind = map["kind"] {
             store.kind = try kind.value(expected: "sqlite or postgres") { Store.Kind(rawValue: $0) }
         }
         if let path = map["path"] { store.path = try path.nonEmptyString(expected: "a file path") }
-        if let url = map["url"] { store.url = try url.nonEmptyString(expected: "a postgres:// URL") }
+        if let url = map["url"] {
+            let text = try url.string(expected: "a postgres:// URL")
+            do {
+                store.postgres = try PostgresTarget.parse(text)
+            } catch {
+                throw HubConfigurationError(
+                    code: .invalidValue, source: url.source, keyPath: url.path,
+                    value: "\"\(PostgresTarget.redacted(text))\"", detail: error.description, line: url.line)
+            }
+        }
+        if let file = map["password_file"] { store.passwordFile = try file.nonEmptyString(expected: "a file path") }
+        if let ca = map["ca"] { store.ca = try ca.nonEmptyString(expected: "a PEM file path") }
+        if let pool = map["pool"] { store.pool = try pool.positiveInteger(max: 200) }
         if let durability = map["durability"] {
             store.durability = try durability.value(expected: "full or normal") { Store.Durability(rawValue: $0) }
         }
-        if store.kind == .postgres {
+        if store.kind == .postgres && store.postgres == nil {
             throw HubConfigurationError(
-                code: .unsupported, source: node.source, keyPath: node.childPath("kind"), value: "\"postgres\"",
-                detail: "postgres store is not available yet; use kind: sqlite", line: map["kind"]?.line)
+                code: .missingKey, source: node.source, keyPath: node.childPath("url"), value: nil,
+                detail: "kind: postgres needs url: postgres://USER@HOST:5432/DATABASE", line: map["kind"]?.line)
         }
         return store
     }

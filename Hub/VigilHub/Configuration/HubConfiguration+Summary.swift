@@ -19,10 +19,19 @@ extension HubConfiguration {
             ("tls.cert", tls.cert),
             ("tls.key", tls.key + " (contents not shown)"),
             ("store.kind", store.kind.rawValue),
-            ("store.path", store.path),
-            ("store.durability", store.durability.rawValue),
         ]
-        if store.url != nil { lines.append(("store.url", "(set; not shown)")) }
+        switch store.kind {
+        case .sqlite:
+            lines += [("store.path", store.path), ("store.durability", store.durability.rawValue)]
+        case .postgres:
+            // The URL holds no password (the loader refuses one); the password file is named, never read here.
+            lines += [
+                ("store.url", store.postgres.map { "\($0) (sslmode \($0.sslMode.rawValue))" } ?? "(none)"),
+                ("store.password_file", store.passwordFile ?? "(none: no password)"),
+                ("store.ca", store.ca ?? "(the system's trust store)"),
+                ("store.pool", String(store.pool)),
+            ]
+        }
         lines += [
             ("limits.max_frame_bytes", String(limits.maxFrameBytes)),
             ("limits.max_connections", String(limits.maxConnections)),

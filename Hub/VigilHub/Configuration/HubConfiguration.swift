@@ -56,7 +56,7 @@ public struct HubConfiguration: Sendable, Hashable {
         public enum Kind: String, Sendable, Hashable, CaseIterable {
             /// One embedded SQLite file (the default).
             case sqlite
-            /// PostgreSQL, for several hub replicas (not available yet).
+            /// PostgreSQL, shared by several hub replicas (DESIGN §7).
             case postgres
         }
 
@@ -64,8 +64,17 @@ public struct HubConfiguration: Sendable, Hashable {
         public var kind = Kind.sqlite
         /// `store.path`: the SQLite file. Default `/var/lib/vigil/hub.db`.
         public var path = "/var/lib/vigil/hub.db"
-        /// `store.url`: the PostgreSQL connection URL (only with `kind: postgres`).
-        public var url: String?
+        /// `store.url`: the PostgreSQL server, user and database (required with `kind: postgres`), checked when
+        /// the configuration loads. It carries no password.
+        public var postgres: PostgresTarget?
+        /// `store.password_file`: a file holding the PostgreSQL password (first line). Read when the hub starts;
+        /// the password is never logged or shown.
+        public var passwordFile: String?
+        /// `store.ca`: the CA certificate(s) the PostgreSQL server's certificate must chain to (for
+        /// `sslmode=verify-ca` and `verify-full`). Default: the system's trust store.
+        public var ca: String?
+        /// `store.pool`: PostgreSQL connections per hub. Default 8.
+        public var pool = 8
         /// `store.durability`: what an `Ack` promises. Default `full`.
         public var durability = Durability.full
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where the hub keeps what agents send: the capability the receiver, the admin API and retention
 /// need, so PostgreSQL can stand beside ``SQLiteEventStore`` later (DESIGN §7).
 ///
@@ -23,6 +25,8 @@ public protocol EventStore: Sendable {
     /// Stores the batches in one transaction and returns, per batch, what was stored and the seq to ack.
     func commit(_ batches: [IncomingBatch], at nowUnixNano: Int64) async throws(StoreError) -> [BatchOutcome]
 
+    /// The stored high-water mark of one stream; 0 when the stream is unknown.
+    func highWaterMark(agentID: String, streamID: Data) async throws(StoreError) -> UInt64
     /// Cumulative counts over all streams.
     func totals() async throws(StoreError) -> StoreTotals
     /// Every agent, by id.

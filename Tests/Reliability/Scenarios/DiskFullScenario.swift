@@ -30,12 +30,17 @@ extension Reliability {
                 let filler = "\(mount)/filler"
                 try Self.fill(filler)
                 run.fault("disk full")
+                // The hub is paused while the disk is full, so the buffer has to grow: while it ships, the pages
+                // freed by acknowledged records hold new ones, and a full disk need not refuse anything (2 of 20
+                // faults in the 2026-12-02 soak saw no refusal for 60 s that way).
+                run.fleet.hub?.signal(SIGSTOP)
                 let refused = await eventually(60) {
                     run.generator.rejectedCount.load(ordering: .relaxed) > rejectedBefore
                 }
                 #expect(refused, "no write was refused on a full disk")
                 try await Task.sleep(for: .seconds(2))
                 #expect(run.fleet.agent(1)?.isRunning == true, "the agent must not exit on a full disk")
+                run.fleet.hub?.signal(SIGCONT)
                 try FileManager.default.removeItem(atPath: filler)
                 #expect(
                     await run.generator.waitForProgress(300, seconds: 30), "writes accepted again after space returned")

@@ -172,6 +172,9 @@ final class MutantStore: EventStore, Sendable {
         try await store.markDisconnected(agentID: agentID, at: now)
     }
     func markAllDisconnected() async throws(StoreError) { try await store.markAllDisconnected() }
+    func highWaterMark(agentID: String, streamID: Data) async throws(StoreError) -> UInt64 {
+        try await store.highWaterMark(agentID: agentID, streamID: streamID)
+    }
     func totals() async throws(StoreError) -> StoreTotals { try await store.totals() }
     func agents() async throws(StoreError) -> [AgentRecord] { try await store.agents() }
     func records(matching query: RecordQuery) async throws(StoreError) -> [StoredRecord] {

@@ -12,7 +12,7 @@ struct TestHub: Sendable {
     let adminPort: Int
     let directory: TemporaryDirectory
 
-    var store: SQLiteEventStore { runtime.store }
+    var store: SQLiteEventStore { runtime.store as! SQLiteEventStore }
     var counters: ReceiverCounters { runtime.receiver.shared.counters }
 
     static func configuration(

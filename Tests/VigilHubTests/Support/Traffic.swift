@@ -95,7 +95,7 @@ struct Traffic {
 
     /// Commits `records` as agent `host` straight into the store (no receiver, no TLS).
     static func commit(
-        _ records: [Vigil_V1_Record], as host: String, labels: [String: String], to store: SQLiteEventStore,
+        _ records: [Vigil_V1_Record], as host: String, labels: [String: String], to store: any EventStore,
         stream: UInt8 = 1, batchRecords: Int = 5000
     ) async throws {
         _ = try await store.openStream(

@@ -1,0 +1,304 @@
+import Foundation
+import Logging
+import Testing
+import VigilAnalytics
+import VigilProtocol
+import VigilTestSupport
+
+@testable import VigilHub
+
+/// What only the PostgreSQL store has to get right: several replicas writing one database at once, day
+/// partitions, the migration lock, errors that name the server without a secret, and losing the server.
+/// Every test runs against a real PostgreSQL 15 (``PostgresServer``).
+@Suite("PostgreSQL store")
+struct PostgresStoreTests {
+    let now: Int64 = 1_700_000_100_000_000_000
+
+    func batch(
+        _ agent: String = "web-01", stream: UInt8 = 1, first: UInt64, _ records: [Vigil_V1_Record]
+    ) -> IncomingBatch {
+        IncomingBatch(agentID: agent, streamID: Records.stream(stream), firstSeq: first, records: records)
+    }
+
+    /// Records `first...` of one stream: events with every fourth a sample (samples have no unique key, so only
+    /// the stream's lock keeps them from being stored twice).
+    func records(_ range: ClosedRange<Int>, time: Int64 = 1_700_000_000_000_000_000) -> [Vigil_V1_Record] {
+        range.map { $0 % 4 == 0 ? Records.sample($0, time: time + Int64($0)) : Records.event($0, time: time) }
+    }
+
+    @Test("two replicas committing the same stream's batches at once store each record once")
+    func twoReplicasOneStream() async throws {
+        let fixture = try await StoreFixture.open(.postgres, hubID: "hub-a")
+        let a = fixture.store
+        let b = try await fixture.reopen(hubID: "hub-b")
+        let batches = (0..<40).map { n in batch(first: UInt64(n * 50 + 1), records(n * 50 + 1...n * 50 + 50)) }
+        // Both replicas get the whole stream, each in order, at the same time: as when an agent failed over while
+        // its old connection still had batches in flight, and sent them again on the new one.
+        let outcomes = try await withThrowingTaskGroup(of: [BatchOutcome].self) { group in
+            for store in [a, b] {
+                group.addTask {
+                    var outcomes: [BatchOutcome] = []
+                    for (index, one) in batches.enumerated() {
+                        outcomes += try await store.commit([one], at: now + Int64(index))
+                    }
+                    return outcomes
+                }
+            }
+            var all: [BatchOutcome] = []
+            for try await outcome in group { all += outcome }
+            return all
+        }
+        let storedByOutcome = outcomes.reduce(0) { $0 + $1.stored }
+        #expect(storedByOutcome == 2000, "the outcomes claim \(storedByOutcome) records stored")
+        #expect(try await a.totals().records == 2000)
+        #expect(try await b.highWaterMark(agentID: "web-01", streamID: Records.stream(1)) == 2000)
+        let rows = try #require(
+            try fixture.psql(
+                """
+                SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM samples),
+                       (SELECT count(DISTINCT seq) FROM events) + (SELECT count(DISTINCT seq) FROM samples)
+                """))
+        #expect(rows == "2000|2000")
+    }
+
+    @Test("rollups of two replicas committing interleaved add up exactly: nothing skipped, nothing twice")
+    func rollupsUnderInterleavedCommits() async throws {
+        let fixture = try await StoreFixture.open(.postgres, hubID: "hub-a")
+        let a = fixture.store
+        let b = try await fixture.reopen(hubID: "hub-b")
+        let minute = MinuteRollup.minute(of: now)
+        let base = minute * MinuteRollup.minuteNanos
+        // Four agents; each agent's records arrive on two streams, one through each replica, so both replicas
+        // fold into the same cells (service, minute, version, host, name) at the same time.
+        var expected = MinuteRollup.Chunk()
+        // Each stream's batches in order (as one connection sends them), all streams at once.
+        var work: [(any HubStore, [IncomingBatch])] = []
+        for agent in 0..<4 {
+            for stream in UInt8(1)...2 {
+                var sequence: [IncomingBatch] = []
+                for part in 0..<10 {
+                    let records = (0..<30).map { n -> Vigil_V1_Record in
+                        let id = agent * 100_000 + Int(stream) * 10_000 + part * 100 + n
+                        var record = Records.event(
+                            id, time: base + Int64(n % 3) * MinuteRollup.minuteNanos,
+                            outcome: n % 5 == 0 ? .error : .ok, durationMs: Double(n + 1))
+                        record.event.eventID = Records.id(id)
+                        record.event.errorCategory = n % 5 == 0 ? "timeout" : ""
+                        return record
+                    }
+                    for record in records {
+                        expected.add(
+                            MinuteRollup.RawEvent(
+                                timeUnixNano: record.event.timeUnixNano, service: "checkout", version: "1.0.0",
+                                host: "agent-\(agent)", name: "request", failed: record.event.outcome == .error,
+                                durationMs: record.event.durationMs, errorCategory: record.event.errorCategory))
+                    }
+                    sequence.append(batch("agent-\(agent)", stream: stream, first: UInt64(part * 30 + 1), records))
+                }
+                work.append((stream == 1 ? a : b, sequence))
+            }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (store, sequence) in work {
+                group.addTask { for one in sequence { _ = try await store.commit([one], at: now) } }
+            }
+            try await group.waitForAll()
+        }
+        let stored = try await a.eventRollups(service: "checkout", minutes: minute...(minute + 2))
+        var byKey: [MinuteRollup.EventKey: EventCell] = [:]
+        for row in stored { byKey[row.key] = row.cell }
+        #expect(byKey.count == expected.eventKeys.count)
+        for (key, cell) in zip(expected.eventKeys, expected.eventCells) {
+            let got = byKey[key]
+            #expect(got?.count == cell.count, "\(key)")
+            #expect(got?.errors == cell.errors, "\(key)")
+            #expect(got?.durationSum == cell.durationSum, "\(key)")
+            #expect(got?.sketch.count == cell.sketch.count, "\(key)")
+        }
+        let errors = try await b.errorCategories(
+            service: "checkout", recent: minute..<(minute + 3), previous: (minute - 3)..<minute)
+        let recentErrors: Int64 = errors.map(\.recent).reduce(0, +)
+        // 4 agents × 2 streams × 10 batches × 6 errors (every fifth of 30).
+        #expect(recentErrors == 480)
+    }
+
+    @Test("events go into a partition per day near today; far-off days into the default; retention drops days")
+    func partitionsByDay() async throws {
+        let fixture = try await StoreFixture.open(.postgres)
+        let store = fixture.store
+        let day: Int64 = 86_400_000_000_000
+        let today = Int64(Date().timeIntervalSince1970 * 1e9) / day * day + day / 2
+        let times = [today, today - 3 * day, today - 200 * day, today + 30 * day]
+        let events = times.enumerated().map { Records.event($0.offset + 1, time: $0.element) }
+        _ = try await store.commit([batch(first: 1, events)], at: now)
+        let name = "events_d" + PostgresPartitions.dayText(today / day)
+        let old = "events_d" + PostgresPartitions.dayText(today / day - 3)
+        #expect(try fixture.psql("SELECT count(*) FROM \(name)") == "1")
+        #expect(try fixture.psql("SELECT count(*) FROM \(old)") == "1")
+        #expect(try fixture.psql("SELECT count(*) FROM events_default") == "2")
+        // Keep one day: the day three days back is dropped whole, the 200-day-old row deleted from the default.
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        let retention = RetentionService(
+            store: store, keep: .seconds(86_400), batchSize: 10, pause: .milliseconds(1),
+            now: { Int64(Date().timeIntervalSince1970 * 1e9) }, logger: quiet)
+        _ = await retention.runPass()
+        #expect(try fixture.psql("SELECT to_regclass('\(old)') IS NULL") == "t")
+        #expect(try fixture.psql("SELECT count(*) FROM events") == "2")
+        // A day that enters the window later moves its rows out of the default partition: none is left behind.
+        #expect(try fixture.psql("SELECT count(*) FROM events_default WHERE time_unix_nano < \(today)") == "0")
+    }
+
+    @Test("hubs starting together on an empty database apply each migration once, under the lock")
+    func migrationsUnderLock() async throws {
+        let server = try PostgresServer.start()
+        let database = try server.database()
+        let stores = try await withThrowingTaskGroup(of: PostgresEventStore.self) { group in
+            for n in 0..<3 {
+                group.addTask {
+                    try await StoreFixture.openPostgres(server: server, database: database, hubID: "hub-\(n)")
+                }
+            }
+            var opened: [PostgresEventStore] = []
+            for try await store in group { opened.append(store) }
+            return opened
+        }
+        #expect(stores.count == 3)
+        let applied = try await stores[0].appliedMigrations()
+        #expect(applied == PostgresSchema.migrations.map(\.name))
+        #expect(try server.psql(database, "SELECT count(*) FROM vigil_migrations") == "\(applied.count)")
+    }
+
+    @Test("an unreachable server or a missing database is one line naming the target, never a password")
+    func errorsNameTheTarget() async throws {
+        let server = try PostgresServer.start()
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        let missing = try PostgresTarget.parse(server.url("no_such_database"))
+        do {
+            _ = try await PostgresEventStore.open(
+                .init(target: missing, password: "s3cret-pw"), hubID: "hub-a", logger: quiet)
+            Issue.record("opened a database that does not exist")
+        } catch {
+            #expect(error.message.contains("no_such_database"), "\(error)")
+            #expect(error.message.contains("3D000"), "\(error)")
+            #expect(!error.description.contains("s3cret-pw"))
+            #expect(!error.description.contains("\n"))
+        }
+        let refused = try PostgresTarget.parse("postgres://vigil@127.0.0.1:1/vigil?sslmode=disable")
+        do {
+            _ = try await PostgresEventStore.open(
+                .init(target: refused, password: "s3cret-pw"), hubID: "hub-a", logger: quiet)
+            Issue.record("opened a server that does not listen")
+        } catch {
+            #expect(error.message.contains("postgres://vigil@127.0.0.1:1/vigil"), "\(error)")
+            #expect(!error.description.contains("s3cret-pw"))
+        }
+        #expect(throws: PostgresTargetError.self) { try PostgresTarget.parse("postgres://vigil:hunter2@db/vigil") }
+        do {
+            _ = try PostgresTarget.parse("postgres://vigil:hunter2@db/vigil")
+        } catch {
+            #expect(error.description.contains("postgres://vigil:***@db/vigil"), "\(error)")
+            #expect(!error.description.contains("hunter2"))
+        }
+    }
+
+    @Test("a NUL in an agent's text is stored as U+FFFD instead of failing the whole group commit")
+    func nulInText() async throws {
+        let fixture = try await StoreFixture.open(.postgres)
+        var bad = Records.event(1)
+        bad.event.service = "check\u{0}out"
+        let outcomes = try await fixture.store.commit(
+            [batch("web-01", first: 1, [bad]), batch("web-02", first: 1, [Records.event(2)])], at: now)
+        #expect(outcomes.map(\.events) == [1, 1])
+        let services = try await fixture.store.records(matching: RecordQuery()).map(\.service)
+        #expect(services == ["check\u{FFFD}out", "checkout"])
+    }
+
+    @Test("an agent that failed over stays connected when its old replica notices the close")
+    func connectionsPerReplica() async throws {
+        let fixture = try await StoreFixture.open(.postgres, hubID: "hub-a")
+        let a = fixture.store
+        let b = try await fixture.reopen(hubID: "hub-b")
+        let hello = AgentHello(
+            agentID: "web-01", streamID: Records.stream(1), hostname: "h", agentVersion: "1", labels: [:])
+        _ = try await a.openStream(hello, at: now)
+        _ = try await b.openStream(hello, at: now + 1)
+        try await a.markDisconnected(agentID: "web-01", at: now + 2)
+        try await a.markAllDisconnected()
+        #expect(try await a.agents().first?.connected == true)
+        try await b.markDisconnected(agentID: "web-01", at: now + 3)
+        #expect(try await a.agents().first?.connected == false)
+    }
+
+    @Test("decision and alert state saved by one replica is what another loads")
+    func sharedState() async throws {
+        let fixture = try await StoreFixture.open(.postgres, hubID: "hub-a")
+        let b = try await fixture.reopen(hubID: "hub-b")
+        var state = DecisionState()
+        state.callWatermark = 42
+        try await fixture.store.saveDecisionState(state, at: now)
+        #expect(try await b.loadDecisionState().state.callWatermark == 42)
+        try await fixture.store.saveAlerts([], at: now)
+        #expect(try await b.loadAlerts().alerts.isEmpty)
+    }
+
+    @Test("the breakers read each commit's calls once, never past a commit still open")
+    func callsInCommitOrder() async throws {
+        let fixture = try await StoreFixture.open(.postgres, hubID: "hub-a")
+        let a = try #require(fixture.store as? PostgresEventStore)
+        let b = try await fixture.reopen(hubID: "hub-b")
+        let start = try await a.lastEventRowid()
+        _ = try await a.commit([batch("web-01", first: 1, Records.events(1...10))], at: now)
+        // A commit that stays open while others commit after it and the reader moves on.
+        let (opened, open) = AsyncStream.makeStream(of: Void.self)
+        let (released, release) = AsyncStream.makeStream(of: Void.self)
+        let slow = Task {
+            try await a.client.withTransaction(logger: a.logger) { connection in
+                try await PostgresCalls.append(
+                    [
+                        CallRecord(
+                            timeUnixNano: now, service: "slow", version: "1", host: "h", failed: true, durationMs: 1)
+                    ],
+                    connection: connection, logger: a.logger)
+                open.yield()
+                for await _ in released { break }
+            }
+        }
+        for await _ in opened { break }
+        _ = try await b.commit([batch("web-02", first: 1, Records.events(11...20))], at: now)
+        let first = try await a.calls(afterRowid: start, sinceUnixNano: 0, limit: 10_000)
+        #expect(first.calls.count == 10, "only the commit before the open one: \(first.calls.count)")
+        release.yield()
+        try await slow.value
+        let second = try await a.calls(afterRowid: first.lastRowid, sinceUnixNano: 0, limit: 10_000)
+        #expect(second.calls.count == 11, "the open commit's call and the one after it: \(second.calls.count)")
+        #expect(second.calls.contains { $0.service == "slow" })
+        let third = try await a.calls(afterRowid: second.lastRowid, sinceUnixNano: 0, limit: 10_000)
+        #expect(third.calls.isEmpty)
+    }
+
+    @Test("losing PostgreSQL fails commits (no ack) without crashing; they succeed again once it is back")
+    func serverLoss() async throws {
+        let server = try PostgresServer.dedicated()
+        defer { server.stop() }
+        let database = try server.database()
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        let store = try await PostgresEventStore.open(
+            .init(target: try PostgresTarget.parse(server.url(database))), hubID: "hub-a", timeout: .seconds(3),
+            logger: quiet)
+        _ = try await store.commit([batch(first: 1, Records.events(1...5))], at: now)
+        try server.crash()
+        let failed = await #expect(throws: StoreError.self) {
+            _ = try await store.commit([batch(first: 6, Records.events(6...10))], at: now)
+        }
+        #expect(failed?.message.contains(store.location) == true, "\(String(describing: failed))")
+        try server.restart()
+        let back = await eventually(30) {
+            (try? await store.commit([batch(first: 6, Records.events(6...10))], at: now)) != nil
+        }
+        #expect(back, "commits did not resume after the server came back")
+        #expect(try await store.totals().events == 10)
+    }
+}
