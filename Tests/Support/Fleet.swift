@@ -39,8 +39,9 @@ public final class Fleet: @unchecked Sendable {
         public var samples = 0
     }
 
-    /// Creates the directory and the hub's config; `hubSettings` are extra top-level YAML lines.
-    public init(name: String, hubSettings: String = "", listenPort: Int? = nil) throws {
+    /// Creates the directory and the hub's config; `hubSettings` are extra top-level YAML lines, and `store`
+    /// replaces the SQLite store in the directory (a YAML flow mapping, for example a PostgreSQL one).
+    public init(name: String, hubSettings: String = "", listenPort: Int? = nil, store: String? = nil) throws {
         // The fleet's daemons are killed mid-conversation on purpose; a write to one that is gone must
         // fail in the writing test, not end the test process with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
@@ -54,7 +55,7 @@ public final class Fleet: @unchecked Sendable {
         listen: "127.0.0.1:\(port)"
         admin: "127.0.0.1:\(adminPort)"
         tls: { ca: \(certificates)/ca.pem, cert: \(certificates)/hub.pem, key: \(certificates)/hub.key }
-        store: { kind: sqlite, path: \(directory)/hub.db }
+        store: \(store ?? "{ kind: sqlite, path: \(directory)/hub.db }")
         \(hubSettings)
         """.write(toFile: "\(directory)/hub.yaml", atomically: true, encoding: .utf8)
     }
