@@ -25,6 +25,8 @@ public struct HubRuntime: Sendable {
     public let store: any HubStore
     /// Closes the store's connections last, after everything that uses it stopped (PostgreSQL only).
     let storeCloser: StoreCloser?
+    /// Which replica evaluates (PostgreSQL only; with SQLite the one hub always does).
+    public let leader: LeaderElection?
     /// The commit queue in front of it.
     public let committer: BatchCommitter
     /// The agent listener.
@@ -120,12 +122,31 @@ public struct HubRuntime: Sendable {
                     alertLogger.warning("alert evaluation failed", metadata: ["error": "\(error)"])
                 }
             })
-        let evaluation = EvaluationService(engine: decisions, interval: configuration.evaluationInterval, now: now)
+        // Several replicas on one PostgreSQL: only the one holding the leader lock evaluates (and notifies).
+        var leader: LeaderElection? = nil
+        if configuration.store.kind == .postgres {
+            leader = LeaderElection(
+                connection: try PostgresEventStore.Connection.from(configuration.store), hubID: hubID,
+                tryInterval: configuration.evaluationInterval / 2, logger: logger,
+                onElected: {
+                    do {
+                        try await alerts.reload()
+                    } catch {
+                        alertLogger.warning("cannot reload the alert state", metadata: ["error": "\(error)"])
+                    }
+                    await decisions.reloadStateAtNextEvaluation()
+                })
+        }
+        var leads: (@Sendable () async -> Bool)?
+        if let election = leader { leads = { await election.confirm() } }
+        let evaluation = EvaluationService(
+            engine: decisions, interval: configuration.evaluationInterval, now: now, leads: leads)
         let admin = AdminServer(
             address: configuration.admin, reporter: reporter, decisions: decisions, onBound: onAdminBound,
             logger: logger)
         return HubRuntime(
-            configuration: configuration, hubID: hubID, store: store, storeCloser: storeCloser, committer: committer,
+            configuration: configuration, hubID: hubID, store: store, storeCloser: storeCloser, leader: leader,
+            committer: committer,
             receiver: receiver,
             retention: retention, rollups: rollups, decisions: decisions, evaluation: evaluation, reporter: reporter,
             admin: admin, alerts: alerts, notifier: notifier)
@@ -134,7 +155,8 @@ public struct HubRuntime: Sendable {
     /// The services, in start order; they stop in reverse.
     public var services: [any Service] {
         let closer: [any Service] = storeCloser.map { [$0] } ?? []
-        return closer + [committer, notifier, retention, rollups, evaluation, admin, receiver]
+        let election: [any Service] = leader.map { [$0] } ?? []
+        return closer + election + [committer, notifier, retention, rollups, evaluation, admin, receiver]
     }
 
     /// One `ServiceGroup` that stops gracefully on SIGTERM and SIGINT.

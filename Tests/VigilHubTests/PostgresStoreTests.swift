@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 import VigilAnalytics
 import VigilProtocol
@@ -300,5 +301,39 @@ struct PostgresStoreTests {
         }
         #expect(back, "commits did not resume after the server came back")
         #expect(try await store.totals().events == 10)
+    }
+
+    @Test("one replica of two leads; when its session ends the other leads within two tries")
+    func leaderElection() async throws {
+        let server = try PostgresServer.start()
+        let database = try server.database()
+        let connection = PostgresEventStore.Connection(target: try PostgresTarget.parse(server.url(database)))
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        let electedCount = Atomic<Int>(0)
+        let elections = ["hub-a", "hub-b"].map { hub in
+            LeaderElection(
+                connection: connection, hubID: hub, tryInterval: .milliseconds(200), logger: quiet,
+                onElected: { electedCount.add(1, ordering: .relaxed) })
+        }
+        let tasks = elections.map { election in Task { try await election.run() } }
+        #expect(await eventually(10) { elections.contains(where: \.isLeader) })
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(elections.filter(\.isLeader).count == 1, "exactly one leader")
+        let first = try #require(elections.firstIndex { $0.isLeader })
+        #expect(await elections[first].confirm())
+        // The leader goes away (its task ends and its session with it): the other takes over.
+        let stopped = ContinuousClock.now
+        tasks[first].cancel()
+        _ = try? await tasks[first].value
+        let other = 1 - first
+        #expect(await eventually(10) { elections[other].isLeader })
+        let gap = ContinuousClock.now - stopped
+        #expect(gap < .milliseconds(400) + .milliseconds(300), "took over after \(gap)")
+        #expect(!elections[first].isLeader)
+        #expect(await !elections[first].confirm())
+        #expect(electedCount.load(ordering: .relaxed) == 2)
+        tasks[other].cancel()
+        _ = try? await tasks[other].value
     }
 }

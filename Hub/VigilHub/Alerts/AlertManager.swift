@@ -13,6 +13,7 @@ public actor AlertManager {
     /// The loaded rules.
     public nonisolated let rules: [AlertRule]
     private var evaluator: AlertEvaluator
+    private let repeatInterval: Duration
     private let store: any AlertStateStore
     private let notifier: WebhookNotifier
     private let logger: Logger
@@ -30,10 +31,18 @@ public actor AlertManager {
             logger.warning("skipped unreadable saved alerts", metadata: ["alerts.unreadable": "\(saved.unreadable)"])
         }
         self.rules = rules
+        self.repeatInterval = repeatInterval
         self.evaluator = AlertEvaluator(rules: rules, repeatInterval: repeatInterval, restoring: saved.alerts)
         self.store = store
         self.notifier = notifier
         self.logger = logger
+    }
+
+    /// Replaces the alert state with what the store holds (a replica that just became leader continues the
+    /// previous leader's alerts, so nothing it notified is notified again before the repeat interval).
+    public func reload() async throws(StoreError) {
+        let saved = try await store.loadAlerts()
+        evaluator = AlertEvaluator(rules: rules, repeatInterval: repeatInterval, restoring: saved.alerts)
     }
 
     /// Runs one evaluation at `now` over the complete current `series`: updates every alert, queues the

@@ -47,6 +47,16 @@ extension DecisionEngine {
         }
     }
 
+    /// Drops the in-memory state so the next evaluation loads what the store holds (a replica that just became
+    /// leader continues from the previous leader's last save).
+    public func reloadStateAtNextEvaluation() {
+        breakers = [:]
+        lastCallAt = [:]
+        autoscalers = [:]
+        callWatermark = nil
+        restored = false
+    }
+
     /// Saves the state; a failure is logged and counted, and the next evaluation saves again.
     func saveState(at instant: Instant) async {
         do {

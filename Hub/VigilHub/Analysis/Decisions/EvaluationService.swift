@@ -10,12 +10,19 @@ public struct EvaluationService: Service {
     /// Time between evaluations.
     public let interval: Duration
     private let now: @Sendable () -> Int64
+    /// Whether this hub should evaluate now (several replicas: only the leader does); `nil` for always.
+    private let leads: (@Sendable () async -> Bool)?
 
-    /// Creates the service; `now` gives Unix time in nanoseconds.
-    public init(engine: DecisionEngine, interval: Duration, now: @escaping @Sendable () -> Int64) {
+    /// Creates the service; `now` gives Unix time in nanoseconds; `leads`, when given, is asked before each
+    /// evaluation (a replica that does not lead skips it).
+    public init(
+        engine: DecisionEngine, interval: Duration, now: @escaping @Sendable () -> Int64,
+        leads: (@Sendable () async -> Bool)? = nil
+    ) {
         self.engine = engine
         self.interval = interval
         self.now = now
+        self.leads = leads
     }
 
     /// Evaluates every `interval` until graceful shutdown.
@@ -23,6 +30,7 @@ public struct EvaluationService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            if let leads, await !leads() { continue }
             await engine.evaluate(at: Instant(nanosecondsSinceEpoch: now()))
         }
     }

@@ -1,0 +1,114 @@
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+// LeaderElection: which of the replicas on one PostgreSQL runs the evaluations (and so the alert
+// notifications): the one holding a session advisory lock on a connection of its own.
+//
+// Invariants:
+// - At most one replica holds the lock: PostgreSQL grants `pg_try_advisory_lock` to one session at a time.
+// - The lock lives as long as the session: when the leader's process dies its connection closes, the server
+//   ends the session and frees the lock, and another replica takes it at its next try, within
+//   `tryInterval` (half an evaluation interval, so the gap stays under two intervals).
+// - A leader confirms its session (`SELECT 1` on the lock's connection) before every evaluation; if that
+//   fails it steps down at once, so a replica cut off from the database does not go on notifying while
+//   another one has taken over.
+// - On becoming leader it calls `onElected` first (the alert manager and the decision engine reload the
+//   state the previous leader saved), then reports itself leader.
+
+/// Holds, or keeps trying to take, the evaluation lock.
+public final class LeaderElection: Service, Sendable {
+    /// `pg_advisory_lock` key of the evaluation lock ("vigillead").
+    static let lockKey: Int64 = 0x7669_6769_6C6C_6561
+
+    private let connection: PostgresEventStore.Connection
+    private let hubID: String
+    let tryInterval: Duration
+    private let logger: Logger
+    private let onElected: @Sendable () async -> Void
+    private let state = Mutex(State())
+    private let session = Mutex<PostgresConnection?>(nil)
+
+    private struct State {
+        var leader = false
+        var elections: UInt64 = 0
+    }
+
+    /// Creates the election; `onElected` runs each time this replica becomes leader, before it evaluates.
+    public init(
+        connection: PostgresEventStore.Connection, hubID: String, tryInterval: Duration,
+        logger: Logger = Logger(label: "vigil.hub.leader"), onElected: @escaping @Sendable () async -> Void
+    ) {
+        self.connection = connection
+        self.hubID = hubID
+        self.tryInterval = tryInterval
+        self.logger = logger
+        self.onElected = onElected
+    }
+
+    /// Whether this replica leads now.
+    public var isLeader: Bool { state.withLock { $0.leader } }
+    /// Times this replica became leader since start.
+    public var elections: UInt64 { state.withLock { $0.elections } }
+
+    /// Whether this replica still leads: confirms its session with the server; steps down if it cannot.
+    public func confirm() async -> Bool {
+        guard isLeader, let connection = session.withLock({ $0 }) else { return false }
+        do {
+            try await connection.query("SELECT 1", logger: logger)
+            return true
+        } catch {
+            stepDown(because: "\(PostgresEventStore.classify(error, as: .read, doing: "confirm the leader lock"))")
+            return false
+        }
+    }
+
+    /// Takes the lock when it is free, until graceful shutdown; then closes the session (freeing the lock).
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let opened = try await PostgresConnection.connect(
+                    configuration: try PostgresEventStore.connectionConfiguration(connection), id: 1, logger: logger)
+                session.withLock { $0 = opened }
+                try await hold(opened)
+                try? await opened.close()
+            } catch {
+                stepDown(because: "\(PostgresEventStore.classify(error, as: .read, doing: "hold the leader lock"))")
+            }
+            session.withLock { $0 = nil }
+            try? await cancelWhenGracefulShutdown { [tryInterval] in try await Task.sleep(for: tryInterval) }
+        }
+        if let open = session.withLock({ $0 }) { try? await open.close() }
+        stepDown(because: "shutting down")
+    }
+
+    private func hold(_ connection: PostgresConnection) async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if isLeader {
+                try await connection.query("SELECT 1", logger: logger)
+            } else {
+                let rows = try await connection.query(
+                    "SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger
+                ).collect()
+                if try rows.first?.decode(Bool.self) == true {
+                    await onElected()
+                    state.withLock {
+                        $0.leader = true
+                        $0.elections += 1
+                    }
+                    logger.info("this hub leads the evaluations", metadata: ["hub.id": "\(hubID)"])
+                }
+            }
+            try? await cancelWhenGracefulShutdown { [tryInterval] in try await Task.sleep(for: tryInterval) }
+        }
+    }
+
+    private func stepDown(because reason: String) {
+        let was = state.withLock { state in
+            defer { state.leader = false }
+            return state.leader
+        }
+        if was { logger.warning("this hub stopped leading", metadata: ["reason": "\(reason)"]) }
+    }
+}
