@@ -107,9 +107,6 @@ public struct HubRuntime: Sendable {
         let alerts = try await AlertManager(
             rules: rules, repeatInterval: configuration.alerts.repeatInterval, store: store, notifier: notifier,
             logger: logger)
-        let reporter = HubReporter(
-            hubID: hubID, startedUnixNano: now(), store: store, committer: committer, counters: counters,
-            retention: retention, now: now, alertManager: alerts, notifier: notifier)
         let rollups = RollupService(store: store, keep: configuration.retention.rollups, now: now, logger: logger)
         let alertLogger = logger
         let decisions = DecisionEngine(
@@ -122,30 +119,26 @@ public struct HubRuntime: Sendable {
                     alertLogger.warning("alert evaluation failed", metadata: ["error": "\(error)"])
                 }
             })
-        // Several replicas on one PostgreSQL: only the one holding the leader lock evaluates (and notifies).
-        var leader: LeaderElection? = nil
-        if configuration.store.kind == .postgres {
-            leader = LeaderElection(
-                connection: try PostgresEventStore.Connection.from(configuration.store), hubID: hubID,
-                tryInterval: configuration.evaluationInterval / 2, logger: logger,
-                onElected: {
-                    do {
-                        try await alerts.reload()
-                    } catch {
-                        alertLogger.warning("cannot reload the alert state", metadata: ["error": "\(error)"])
-                    }
-                    await decisions.reloadStateAtNextEvaluation()
-                })
+        // Several replicas on one PostgreSQL: only the one holding the leader lock evaluates (and notifies);
+        // the others show the leader's results from the store.
+        let replicas = try (store as? PostgresEventStore).map { postgres in
+            try Replicas(
+                store: postgres, configuration: configuration, hubID: hubID, alerts: alerts, decisions: decisions,
+                now: now, logger: logger)
         }
-        var leads: (@Sendable () async -> Bool)?
-        if let election = leader { leads = { await election.confirm() } }
         let evaluation = EvaluationService(
-            engine: decisions, interval: configuration.evaluationInterval, now: now, leads: leads)
+            engine: decisions, interval: configuration.evaluationInterval, now: now, leads: replicas?.leads,
+            publish: replicas?.publish)
+        let reporter = HubReporter(
+            hubID: hubID, startedUnixNano: now(), store: store, committer: committer, counters: counters,
+            retention: retention, now: now, alertManager: alerts, notifier: notifier,
+            currentAlerts: replicas?.currentAlerts, replicas: replicas?.list)
         let admin = AdminServer(
-            address: configuration.admin, reporter: reporter, decisions: decisions, onBound: onAdminBound,
-            logger: logger)
+            address: configuration.admin, reporter: reporter, decisions: decisions,
+            recommendations: replicas?.recommendations, onBound: onAdminBound, logger: logger)
         return HubRuntime(
-            configuration: configuration, hubID: hubID, store: store, storeCloser: storeCloser, leader: leader,
+            configuration: configuration, hubID: hubID, store: store, storeCloser: storeCloser,
+            leader: replicas?.election,
             committer: committer,
             receiver: receiver,
             retention: retention, rollups: rollups, decisions: decisions, evaluation: evaluation, reporter: reporter,

@@ -41,6 +41,15 @@ struct StatusBody: Decodable {
     var tls_handshake_failures_by_reason: [String: UInt64]?
     var agents_connected: Int
     var connections: Connections
+    var replicas: [Replica]?
+
+    struct Replica: Decodable {
+        var hub_id: String
+        var listen: String
+        var last_beat_seconds_ago: Double
+        var alive: Bool
+        var leader: Bool
+    }
 }
 
 struct AgentsBody: Decodable {

@@ -27,7 +27,7 @@ extension VigilCtl {
                 "\(s.tls_handshake_failures)"
                 + (reasons.isEmpty ? "" : " (" + reasons.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")")
             let rate = (s.ingest.records_per_second * 10).rounded() / 10
-            let rows: [[String]] = [
+            var rows: [[String]] = [
                 ["hub", "\(s.hub_id) (version \(s.hub_version))"],
                 ["uptime", Format.duration(seconds: s.uptime_seconds)],
                 ["store", "\(s.store.kind) \(s.store.path)"],
@@ -43,6 +43,12 @@ extension VigilCtl {
                 ["rejects", rejects.isEmpty ? "none" : rejects],
                 ["tls failures", tlsFailures],
             ]
+            // Replicas on one PostgreSQL: one line each, the leader marked.
+            for replica in s.replicas ?? [] {
+                let beat = (replica.last_beat_seconds_ago * 10).rounded() / 10
+                let role = !replica.alive ? "gone" : replica.leader ? "leader" : "follower"
+                rows.append(["replica", "\(replica.hub_id) \(role), listen \(replica.listen), beat \(beat) s ago"])
+            }
             return Table(headers: ["FIELD", "VALUE"], rows: rows)
         }
     }

@@ -19,9 +19,10 @@ struct TwoHubsPostgresTests {
         try fleet.startHub()
         // The second replica: the same store, its own ports.
         let portB = try Fleet.freePort()
+        let adminB = try Fleet.freePort()
         try """
         listen: "127.0.0.1:\(portB)"
-        admin: "127.0.0.1:\(try Fleet.freePort())"
+        admin: "127.0.0.1:\(adminB)"
         hub_id: hub-b
         tls: { ca: \(fleet.certificates)/ca.pem, cert: \(fleet.certificates)/hub.pem, key: \(fleet.certificates)/hub.key }
         store: \(store)
@@ -72,5 +73,27 @@ struct TwoHubsPostgresTests {
         // Hub b served agents too, and holds their connections now.
         let connected = try server.psql(database, "SELECT count(*) FROM agents WHERE connected_hub = 'hub-b'")
         #expect(connected == "3", "agents connected through hub b: \(connected)")
+        // Hub b took the leader lock when hub a died, and `vigilctl status` on it lists both replicas.
+        let leads = await eventually(20) {
+            (try? server.psql(database, "SELECT leader FROM replicas WHERE hub_id = 'hub-b'")) == "t"
+        }
+        #expect(leads, "hub b did not take over the evaluations")
+        let status = try Self.vigilctl(["status"], admin: adminB)
+        #expect(status.contains("hub-b leader"), "\(status)")
+        #expect(status.contains("replica") && status.contains("hub-a"), "\(status)")
+    }
+
+    static func vigilctl(_ arguments: [String], admin: Int) throws -> String {
+        let process = Process()
+        process.executableURL = Daemon.binaryDirectory.appendingPathComponent("vigilctl")
+        process.arguments = arguments
+        process.environment = ["VIGIL_HUB": "http://127.0.0.1:\(admin)"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
     }
 }

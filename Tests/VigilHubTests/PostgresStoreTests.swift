@@ -246,12 +246,15 @@ struct PostgresStoreTests {
 
     @Test("the breakers read each commit's calls once, never past a commit still open")
     func callsInCommitOrder() async throws {
-        let fixture = try await StoreFixture.open(.postgres, hubID: "hub-a")
-        let a = try #require(fixture.store as? PostgresEventStore)
-        let b = try await fixture.reopen(hubID: "hub-b")
+        // A server of its own: snapshot xmin is cluster-wide, so other tests' transactions would hold it back.
+        let server = try PostgresServer.dedicated()
+        defer { server.stop() }
+        let database = try server.database()
+        let a = try await StoreFixture.openPostgres(server: server, database: database, hubID: "hub-a")
+        let b = try await StoreFixture.openPostgres(server: server, database: database, hubID: "hub-b")
         let start = try await a.lastEventRowid()
         _ = try await a.commit([batch("web-01", first: 1, Records.events(1...10))], at: now)
-        // A commit that stays open while others commit after it and the reader moves on.
+        // A commit that stays open while another commits after it and the reader moves on.
         let (opened, open) = AsyncStream.makeStream(of: Void.self)
         let (released, release) = AsyncStream.makeStream(of: Void.self)
         let slow = Task {
@@ -270,9 +273,12 @@ struct PostgresStoreTests {
         _ = try await b.commit([batch("web-02", first: 1, Records.events(11...20))], at: now)
         let first = try await a.calls(afterRowid: start, sinceUnixNano: 0, limit: 10_000)
         #expect(first.calls.count == 10, "only the commit before the open one: \(first.calls.count)")
+        // Reading again while it is open moves nothing on: the commit after it waits behind it.
+        let again = try await a.calls(afterRowid: first.lastRowid, sinceUnixNano: 0, limit: 10_000)
+        #expect(again.calls.isEmpty, "read past an open commit: \(again.calls.count)")
         release.yield()
         try await slow.value
-        let second = try await a.calls(afterRowid: first.lastRowid, sinceUnixNano: 0, limit: 10_000)
+        let second = try await a.calls(afterRowid: again.lastRowid, sinceUnixNano: 0, limit: 10_000)
         #expect(second.calls.count == 11, "the open commit's call and the one after it: \(second.calls.count)")
         #expect(second.calls.contains { $0.service == "slow" })
         let third = try await a.calls(afterRowid: second.lastRowid, sinceUnixNano: 0, limit: 10_000)
@@ -307,6 +313,8 @@ struct PostgresStoreTests {
     func leaderElection() async throws {
         let server = try PostgresServer.start()
         let database = try server.database()
+        // The schema (the heartbeat rows' table) comes with the store.
+        _ = try await StoreFixture.openPostgres(server: server, database: database, hubID: "hub-a")
         let connection = PostgresEventStore.Connection(target: try PostgresTarget.parse(server.url(database)))
         var quiet = Logger(label: "test")
         quiet.logLevel = .critical
@@ -333,6 +341,9 @@ struct PostgresStoreTests {
         #expect(!elections[first].isLeader)
         #expect(await !elections[first].confirm())
         #expect(electedCount.load(ordering: .relaxed) == 2)
+        // Each replica's heartbeat row says who leads.
+        let rows = try server.psql(database, "SELECT hub_id, leader FROM replicas ORDER BY hub_id")
+        #expect(rows.contains("hub-\(other == 0 ? "a" : "b")|t"), "\(rows)")
         tasks[other].cancel()
         _ = try? await tasks[other].value
     }

@@ -9,7 +9,8 @@ import VigilAnalytics
 
 extension AdminServer {
     static func addDecisionRoutes(
-        to router: Router<BasicRequestContext>, engine: DecisionEngine, now: @escaping @Sendable () -> Int64
+        to router: Router<BasicRequestContext>, engine: DecisionEngine,
+        recommendations: @escaping @Sendable () async -> RecommendationsReport, now: @escaping @Sendable () -> Int64
     ) {
         router.get("/v1/versions") { request, _ -> Response in
             let pairs = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
@@ -29,8 +30,7 @@ extension AdminServer {
         }
         router.get("/v1/recommendations") { request, _ -> Response in
             try checkNoParameters(request)
-            let report = await engine.recommendations
-            return try snakeCaseJSON(report)
+            return try snakeCaseJSON(await recommendations())
         }
     }
 

@@ -14,11 +14,14 @@ import ServiceLifecycle
 public struct AdminServer: Service {
     private let application: Application<RouterResponder<BasicRequestContext>>
 
-    /// Creates the server; `onBound` is called with the bound address once it listens.
+    /// Creates the server; `onBound` is called with the bound address once it listens. `recommendations` gives
+    /// what `/v1/recommendations` shows (default: `decisions`' last evaluation; a replica that does not lead
+    /// shows the leader's).
     public init(
         address: HostPort,
         reporter: HubReporter,
         decisions: DecisionEngine? = nil,
+        recommendations: (@Sendable () async -> RecommendationsReport)? = nil,
         onBound: @escaping @Sendable (HostPort) async -> Void = { _ in },
         logger: Logger = Logger(label: "vigil.hub.admin")
     ) {
@@ -43,7 +46,11 @@ public struct AdminServer: Service {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
-        if let decisions { Self.addDecisionRoutes(to: router, engine: decisions, now: reporter.now) }
+        if let decisions {
+            Self.addDecisionRoutes(
+                to: router, engine: decisions, recommendations: recommendations ?? { await decisions.recommendations },
+                now: reporter.now)
+        }
         application = Application(
             router: router,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "vigil-hub"),

@@ -1,4 +1,5 @@
 import Foundation
+import VigilAnalytics
 import VigilProtocol
 
 /// Gathers the figures the admin API shows from the store (all-time totals, agents) and the running
@@ -16,13 +17,22 @@ public struct HubReporter: Sendable {
     let now: @Sendable () -> Int64
     let alertManager: AlertManager?
     let notifier: WebhookNotifier?
+    /// What `/v1/alerts` and status show as the current alerts (default: the alert manager's; a replica that
+    /// does not lead shows the leader's, from the store).
+    let currentAlerts: (@Sendable () async -> [ActiveAlert])?
+    /// The replicas sharing the store (PostgreSQL), for status.
+    let replicas: (@Sendable () async throws(StoreError) -> [StatusReport.Replica])?
 
     /// Creates a reporter; `now` gives Unix time in nanoseconds.
     public init(
         hubID: String, startedUnixNano: Int64, store: any EventStore, committer: BatchCommitter,
         counters: ReceiverCounters, retention: RetentionService?, now: @escaping @Sendable () -> Int64,
-        alertManager: AlertManager? = nil, notifier: WebhookNotifier? = nil
+        alertManager: AlertManager? = nil, notifier: WebhookNotifier? = nil,
+        currentAlerts: (@Sendable () async -> [ActiveAlert])? = nil,
+        replicas: (@Sendable () async throws(StoreError) -> [StatusReport.Replica])? = nil
     ) {
+        self.replicas = replicas
+        self.currentAlerts = currentAlerts
         self.alertManager = alertManager
         self.notifier = notifier
         self.hubID = hubID
@@ -67,8 +77,10 @@ public struct HubReporter: Sendable {
                 commits: commits.commits, commitFailures: commits.commitFailures)
         )
         report.alerting.notifications = notifier?.counters.snapshot ?? .init()
+        if let replicas { report.replicas = try await replicas() }
         if let alertManager {
-            let alerts = await alertManager.alerts
+            let alerts: [ActiveAlert]
+            if let currentAlerts { alerts = await currentAlerts() } else { alerts = await alertManager.alerts }
             let figures = await alertManager.figures
             report.alerting.rules = alertManager.rules.count
             report.alerting.firing = alerts.count { $0.state == .firing }
@@ -82,7 +94,9 @@ public struct HubReporter: Sendable {
     /// The alerts passing `filter`, as of the last evaluation.
     public func alerts(_ filter: AlertsFilter = AlertsFilter()) async -> AlertsReport {
         guard let alertManager else { return AlertsReport(rules: 0, alerts: []) }
-        return AlertsReport(rules: alertManager.rules.count, alerts: await alertManager.alerts.filter(filter.matches))
+        let alerts: [ActiveAlert]
+        if let currentAlerts { alerts = await currentAlerts() } else { alerts = await alertManager.alerts }
+        return AlertsReport(rules: alertManager.rules.count, alerts: alerts.filter(filter.matches))
     }
 
     /// The agents passing `filter`, as of now.

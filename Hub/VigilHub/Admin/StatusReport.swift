@@ -103,6 +103,31 @@ public struct StatusReport: Sendable, Hashable, Codable {
         }
     }
 
+    /// One hub replica on the shared PostgreSQL store, from its heartbeat row.
+    public struct Replica: Sendable, Hashable, Codable {
+        /// Its `hub_id`.
+        public var hubID: String
+        /// Its agent listener and admin API, as configured.
+        public var listen: String
+        /// Its admin API, as configured.
+        public var admin: String
+        /// When it started (Unix ns).
+        public var startedUnixNano: Int64
+        /// Seconds since its last heartbeat.
+        public var lastBeatSecondsAgo: Double
+        /// Whether it beat recently (within three tries of the leader lock).
+        public var alive: Bool
+        /// Whether it leads the evaluations (only ever one alive replica).
+        public var leader: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case listen, admin, alive, leader
+            case hubID = "hub_id"
+            case startedUnixNano = "started_unix_nano"
+            case lastBeatSecondsAgo = "last_beat_seconds_ago"
+        }
+    }
+
     /// The hub software version.
     public var hubVersion: String
     /// The hub's name.
@@ -125,12 +150,14 @@ public struct StatusReport: Sendable, Hashable, Codable {
     public var agentsConnected: Int
     /// Connections and commits since start.
     public var connections: Connections
+    /// The replicas sharing the store (PostgreSQL only; absent with SQLite).
+    public var replicas: [Replica]?
     /// Alerting figures (zero when no alert manager runs).
     public var alerting = Alerting(
         rules: 0, firing: 0, pending: 0, evaluations: 0, saveFailures: 0, notifications: .init())
 
     enum CodingKeys: String, CodingKey {
-        case store, ingest, totals, rejects, connections, alerting
+        case store, ingest, totals, rejects, connections, alerting, replicas
         case hubVersion = "hub_version"
         case hubID = "hub_id"
         case uptimeSeconds = "uptime_seconds"

@@ -12,13 +12,16 @@ public struct EvaluationService: Service {
     private let now: @Sendable () -> Int64
     /// Whether this hub should evaluate now (several replicas: only the leader does); `nil` for always.
     private let leads: (@Sendable () async -> Bool)?
+    /// Called with each evaluation's report (the leader saves it for the other replicas).
+    private let publish: (@Sendable (RecommendationsReport) async -> Void)?
 
     /// Creates the service; `now` gives Unix time in nanoseconds; `leads`, when given, is asked before each
     /// evaluation (a replica that does not lead skips it).
     public init(
         engine: DecisionEngine, interval: Duration, now: @escaping @Sendable () -> Int64,
-        leads: (@Sendable () async -> Bool)? = nil
+        leads: (@Sendable () async -> Bool)? = nil, publish: (@Sendable (RecommendationsReport) async -> Void)? = nil
     ) {
+        self.publish = publish
         self.engine = engine
         self.interval = interval
         self.now = now
@@ -31,7 +34,8 @@ public struct EvaluationService: Service {
             try? await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             if let leads, await !leads() { continue }
-            await engine.evaluate(at: Instant(nanosecondsSinceEpoch: now()))
+            let report = await engine.evaluate(at: Instant(nanosecondsSinceEpoch: now()))
+            await publish?(report)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresNIO
 import ServiceLifecycle
@@ -24,6 +25,8 @@ public final class LeaderElection: Service, Sendable {
 
     private let connection: PostgresEventStore.Connection
     private let hubID: String
+    private let addresses: (listen: String, admin: String)
+    private let startedUnixNano: Int64
     let tryInterval: Duration
     private let logger: Logger
     private let onElected: @Sendable () async -> Void
@@ -37,11 +40,14 @@ public final class LeaderElection: Service, Sendable {
 
     /// Creates the election; `onElected` runs each time this replica becomes leader, before it evaluates.
     public init(
-        connection: PostgresEventStore.Connection, hubID: String, tryInterval: Duration,
-        logger: Logger = Logger(label: "vigil.hub.leader"), onElected: @escaping @Sendable () async -> Void
+        connection: PostgresEventStore.Connection, hubID: String, listen: String = "", admin: String = "",
+        tryInterval: Duration, logger: Logger = Logger(label: "vigil.hub.leader"),
+        onElected: @escaping @Sendable () async -> Void
     ) {
         self.connection = connection
         self.hubID = hubID
+        self.addresses = (listen, admin)
+        self.startedUnixNano = Int64(Date().timeIntervalSince1970 * 1e9)
         self.tryInterval = tryInterval
         self.logger = logger
         self.onElected = onElected
@@ -71,15 +77,20 @@ public final class LeaderElection: Service, Sendable {
                 let opened = try await PostgresConnection.connect(
                     configuration: try PostgresEventStore.connectionConfiguration(connection), id: 1, logger: logger)
                 session.withLock { $0 = opened }
-                try await hold(opened)
+                do {
+                    try await hold(opened)
+                } catch {
+                    stepDown(because: "\(PostgresEventStore.classify(error, as: .read, doing: "hold the leader lock"))")
+                }
+                // Closing ends the session, which frees the lock for another replica.
+                session.withLock { $0 = nil }
                 try? await opened.close()
             } catch {
-                stepDown(because: "\(PostgresEventStore.classify(error, as: .read, doing: "hold the leader lock"))")
+                stepDown(
+                    because: "\(PostgresEventStore.classify(error, as: .read, doing: "connect for the leader lock"))")
             }
-            session.withLock { $0 = nil }
             try? await cancelWhenGracefulShutdown { [tryInterval] in try await Task.sleep(for: tryInterval) }
         }
-        if let open = session.withLock({ $0 }) { try? await open.close() }
         stepDown(because: "shutting down")
     }
 
@@ -100,8 +111,21 @@ public final class LeaderElection: Service, Sendable {
                     logger.info("this hub leads the evaluations", metadata: ["hub.id": "\(hubID)"])
                 }
             }
+            try await beat(connection)
             try? await cancelWhenGracefulShutdown { [tryInterval] in try await Task.sleep(for: tryInterval) }
         }
+    }
+
+    /// The replica's heartbeat row: what `/v1/status` lists, and whether it leads.
+    private func beat(_ connection: PostgresConnection) async throws {
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        try await connection.query(
+            """
+            INSERT INTO replicas (hub_id, listen, admin, started, last_beat, leader)
+            VALUES (\(hubID), \(addresses.listen), \(addresses.admin), \(startedUnixNano), \(now), \(isLeader))
+            ON CONFLICT (hub_id) DO UPDATE SET listen = excluded.listen, admin = excluded.admin,
+                started = excluded.started, last_beat = excluded.last_beat, leader = excluded.leader
+            """, logger: logger)
     }
 
     private func stepDown(because reason: String) {

@@ -65,6 +65,65 @@ extension PostgresEventStore: DecisionStateStore, AlertStateStore {
         }
     }
 
+    /// Saves the leader's last recommendations, for the replicas that do not lead.
+    public func saveRecommendations(_ report: RecommendationsReport, at now: Int64) async throws(StoreError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        guard let data = try? encoder.encode(report) else {
+            throw StoreError(code: .write, message: "cannot encode the recommendations")
+        }
+        let body = String(decoding: data, as: UTF8.self)
+        do {
+            try await client.query(
+                """
+                INSERT INTO evaluation_results (kind, body, updated) VALUES ('recommendations', \(body), \(now))
+                ON CONFLICT (kind) DO UPDATE SET body = excluded.body, updated = excluded.updated
+                """, logger: logger)
+        } catch {
+            throw Self.classify(error, as: .write, doing: "save the recommendations")
+        }
+    }
+
+    /// The leader's last recommendations, or `nil` before its first evaluation.
+    public func loadRecommendations() async throws(StoreError) -> RecommendationsReport? {
+        let rows: [(String, String)]
+        do {
+            rows = try await bodies("SELECT kind, body FROM evaluation_results WHERE kind = 'recommendations'")
+        } catch {
+            throw Self.classify(error, as: .read, doing: "read the recommendations")
+        }
+        guard let body = rows.first?.1 else { return nil }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return try? decoder.decode(RecommendationsReport.self, from: Data(body.utf8))
+    }
+
+    /// The replicas' heartbeat rows, by hub id; a replica is alive when it beat within `stale` of `now`.
+    public func replicas(now: Int64, stale: Duration) async throws(StoreError) -> [StatusReport.Replica] {
+        do {
+            let rows = try await client.query(
+                "SELECT hub_id, listen, admin, started, last_beat, leader FROM replicas ORDER BY hub_id",
+                logger: logger)
+            var replicas: [StatusReport.Replica] = []
+            for try await (hub, listen, admin, started, beat, leader) in rows.decode(
+                (String, String, String, Int64, Int64, Bool).self)
+            {
+                let ago = Double(max(0, now - beat)) / 1e9
+                let alive = now - beat <= stale.totalNanoseconds
+                replicas.append(
+                    StatusReport.Replica(
+                        hubID: hub, listen: listen, admin: admin, startedUnixNano: started, lastBeatSecondsAgo: ago,
+                        alive: alive, leader: alive && leader))
+            }
+            return replicas
+        } catch {
+            throw Self.classify(error, as: .read, doing: "list the replicas")
+        }
+    }
+
     private func bodies(_ query: PostgresQuery) async throws -> [(String, String)] {
         var rows: [(String, String)] = []
         for try await row in try await client.query(query, logger: logger).decode((String, String).self) {

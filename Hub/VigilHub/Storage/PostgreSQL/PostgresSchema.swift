@@ -188,6 +188,18 @@ enum PostgresSchema {
                 )
                 """,
             ]),
+        Migration(
+            name: "0004-evaluation-results",
+            sql: [
+                // The leader's last evaluation results (JSON), so every replica answers with the same content.
+                """
+                CREATE TABLE evaluation_results (
+                    kind text PRIMARY KEY,
+                    body text NOT NULL,
+                    updated bigint NOT NULL
+                )
+                """
+            ]),
     ]
 
     /// Applies pending migrations on `connection` under the migration lock; returns the names it applied.
