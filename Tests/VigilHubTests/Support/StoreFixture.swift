@@ -31,11 +31,17 @@ final class StoreFixture: Sendable {
         self.store = store
     }
 
-    static func open(_ kind: StoreKind, hubID: String = "hub-a") async throws -> StoreFixture {
+    /// A fresh store; `rollsUpOnCommit: false` leaves a SQLite store's rollups to its job (PostgreSQL commits
+    /// always fold).
+    static func open(
+        _ kind: StoreKind, hubID: String = "hub-a", rollsUpOnCommit: Bool = true
+    ) async throws
+        -> StoreFixture
+    {
         let directory = TemporaryDirectory()
         switch kind {
         case .sqlite:
-            let store = try SQLiteEventStore.open(path: directory.file("hub.db"))
+            let store = try SQLiteEventStore.open(path: directory.file("hub.db"), rollsUpOnCommit: rollsUpOnCommit)
             return StoreFixture(kind: kind, directory: directory, database: nil, store: store)
         case .postgres:
             let server = try PostgresServer.start()

@@ -11,13 +11,23 @@ import VigilProtocol
 /// The minute rollups and calls of the records one commit stored.
 struct CommitFold {
     /// The rollup cells of the stored records.
-    private(set) var chunk = MinuteRollup.Chunk()
-    /// The stored events as calls, in the order they were stored.
+    private(set) var chunk: MinuteRollup.Chunk
+    /// The stored events as calls, in the order they were stored (when kept).
     private(set) var calls: [CallRecord] = []
+    /// Whether the store needs the calls (PostgreSQL writes them per commit; SQLite's breakers read events by
+    /// rowid, which is safe with its one writer).
+    let keepsCalls: Bool
+
+    /// A fold starting from `chunk` (cells already read back, or none).
+    init(chunk: MinuteRollup.Chunk = MinuteRollup.Chunk(), keepsCalls: Bool) {
+        self.chunk = chunk
+        self.keepsCalls = keepsCalls
+    }
 
     /// Adds a stored event.
     mutating func add(_ event: MinuteRollup.RawEvent) {
         chunk.add(event)
+        guard keepsCalls else { return }
         calls.append(
             CallRecord(
                 timeUnixNano: event.timeUnixNano, service: event.key.service, version: event.key.version,

@@ -100,7 +100,7 @@ extension PostgresEventStore {
         let labels = try await agentLabels(Set(batches.map(\.agentID)), connection: connection, logger: logger)
         var events = EventRows()
         var samples = SampleRows()
-        var fold = CommitFold()
+        var fold = CommitFold(keepsCalls: true)
         var outcomes: [BatchOutcome] = []
         outcomes.reserveCapacity(batches.count)
         // Which batch each staged event came from, to credit what the insert stored.

@@ -21,14 +21,14 @@ import VigilProtocol
 //   savepoint, the records are stored and acknowledged, and the job, which logs and counts the failure,
 //   rolls them up once it can.
 // - A sample is attributed to its own `service`/`version` labels, or else to those its agent sent in Hello
-//   (as the job does).
+//   (as the job does). The folding itself is CommitFold's, the same value the PostgreSQL store folds with.
 
 /// The rollups being folded by one commit.
 struct CommitRollup {
     /// The most raw rows (per table) a commit reads back to catch the watermarks up before folding.
     static let catchUpRows: Int64 = 20_000
 
-    private(set) var chunk = MinuteRollup.Chunk()
+    private(set) var fold = CommitFold(keepsCalls: false)
     /// The watermarks when the commit began; only this commit moves them until it ends.
     private var watermarks: RollupWatermarks
     private var staged: [MinuteRollup.RawEvent] = []
@@ -46,7 +46,8 @@ struct CommitRollup {
         guard behind.0 <= catchUpRows && behind.1 <= catchUpRows else { return nil }
         var rollup = CommitRollup(watermarks: marks)
         if behind.0 > 0 || behind.1 > 0 {
-            rollup.chunk = try SQLiteEventStore.readChunk(db, limit: Int(catchUpRows)).chunk
+            rollup.fold = CommitFold(
+                chunk: try SQLiteEventStore.readChunk(db, limit: Int(catchUpRows)).chunk, keepsCalls: false)
         }
         return rollup
     }
@@ -65,11 +66,7 @@ struct CommitRollup {
     /// Folds in a sample this commit inserted.
     mutating func add(_ sample: Vigil_V1_Sample, agentID: String, db: Database) throws {
         let agent = try labels(of: agentID, db)
-        chunk.add(
-            MinuteRollup.RawSample(
-                timeUnixNano: sample.timeUnixNano, service: sample.labels["service"] ?? agent.service,
-                version: sample.labels["version"] ?? agent.version, host: agentID, metric: sample.metric,
-                value: sample.value))
+        fold.add(sample, agentID: agentID, agentService: agent.service, agentVersion: agent.version)
     }
 
     /// Folds in the staged events after their multi-row insert inserted `inserted` of them. When it ignored
@@ -77,7 +74,7 @@ struct CommitRollup {
     mutating func foldStaged(inserted: Int, db: Database, eventID: (Int) -> Data) throws {
         defer { staged.removeAll(keepingCapacity: true) }
         if inserted == staged.count {
-            for event in staged { chunk.add(event) }
+            for event in staged { fold.add(event) }
             return
         }
         if inserted == 0 { return }
@@ -93,7 +90,7 @@ struct CommitRollup {
             defer { sqlite3_reset(lookup.sqliteStatement) }
             guard try b.step(db) else { continue }
             let rowid = sqlite3_column_int64(lookup.sqliteStatement, 0)
-            if rowid >= firstNew, folded.insert(rowid).inserted { chunk.add(event) }
+            if rowid >= firstNew, folded.insert(rowid).inserted { fold.add(event) }
         }
     }
 
@@ -114,7 +111,7 @@ struct CommitRollup {
     }
 
     private func finish(_ db: Database) throws {
-        _ = try SQLiteEventStore.write(chunk, db)
+        _ = try SQLiteEventStore.write(fold.chunk, db)
         for (source, table, mark) in [
             (SQLiteEventStore.eventSource, "events", watermarks.events),
             (SQLiteEventStore.sampleSource, "samples", watermarks.samples),
