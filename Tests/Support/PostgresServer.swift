@@ -62,7 +62,7 @@ public final class PostgresServer: Sendable {
         root = "/tmp/vigil-pg-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         dataDirectory = root + "/data"
         socketDirectory = root + "/sock"
-        port = try Self.freePort()
+        port = try Fleet.freePort()
         try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true)
         let asRoot = getuid() == 0
         if asRoot {
@@ -146,24 +146,6 @@ public final class PostgresServer: Sendable {
             )
             try? FileManager.default.removeItem(atPath: "/tmp/\(name)")
         }
-    }
-
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw TestFailure("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Runs a command to completion, its output through a file (a pipe would be held open by the postmaster).

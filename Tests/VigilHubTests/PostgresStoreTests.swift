@@ -12,15 +12,7 @@ import VigilTestSupport
 /// partitions, the migration lock, errors that name the server without a secret, and losing the server.
 /// Every test runs against a real PostgreSQL 15 (``PostgresServer``).
 @Suite("PostgreSQL store")
-struct PostgresStoreTests {
-    let now: Int64 = 1_700_000_100_000_000_000
-
-    func batch(
-        _ agent: String = "web-01", stream: UInt8 = 1, first: UInt64, _ records: [Vigil_V1_Record]
-    ) -> IncomingBatch {
-        IncomingBatch(agentID: agent, streamID: Records.stream(stream), firstSeq: first, records: records)
-    }
-
+struct PostgresStoreTests: StoreTestInput {
     /// Records `first...` of one stream: events with every fourth a sample (samples have no unique key, so only
     /// the stream's lock keeps them from being stored twice).
     func records(_ range: ClosedRange<Int>, time: Int64 = 1_700_000_000_000_000_000) -> [Vigil_V1_Record] {

@@ -9,22 +9,7 @@ import VigilTestSupport
 
 /// What every store promises (``EventStore``), checked against SQLite and PostgreSQL with the same assertions.
 @Suite("Event store contract")
-struct StoreContractTests {
-    let now: Int64 = 1_700_000_100_000_000_000
-
-    func hello(_ agent: String = "web-01", stream: UInt8 = 1, labels: [String: String] = [:]) -> AgentHello {
-        AgentHello(
-            agentID: agent, streamID: Records.stream(stream), hostname: "host-\(agent)", agentVersion: "0.1.0",
-            labels: labels)
-    }
-
-    func batch(
-        _ agent: String = "web-01", stream: UInt8 = 1, first: UInt64, _ records: [Vigil_V1_Record]
-    )
-        -> IncomingBatch
-    {
-        IncomingBatch(agentID: agent, streamID: Records.stream(stream), firstSeq: first, records: records)
-    }
+struct StoreContractTests: StoreTestInput {
 
     @Test("the same batch committed twice is stored once and acknowledged both times", arguments: StoreKind.allCases)
     func sameBatchTwice(_ kind: StoreKind) async throws {
