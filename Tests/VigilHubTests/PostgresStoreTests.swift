@@ -142,6 +142,26 @@ struct PostgresStoreTests: StoreTestInput {
         #expect(try fixture.psql("SELECT count(*) FROM events_default WHERE time_unix_nano < \(today)") == "0")
     }
 
+    @Test("a day that enters the window gets its partition, and its rows move out of the default partition")
+    func dayEntersTheWindow() async throws {
+        let fixture = try await StoreFixture.open(.postgres)
+        let store = try #require(fixture.store as? PostgresEventStore)
+        let day: Int64 = 86_400_000_000_000
+        let today = Int64(Date().timeIntervalSince1970 * 1e9) / day
+        // Five days ahead is beyond the window (two days), so these rows land in the default partition.
+        let ahead = (today + 5) * day + day / 2
+        _ = try await store.commit(
+            [batch(first: 1, [Records.event(1, time: ahead), Records.event(2, time: ahead)])], at: now)
+        #expect(try fixture.psql("SELECT count(*) FROM events_default") == "2")
+        // Four days on, that day is in the window: its partition is made and the rows move into it.
+        try await store.partitions.ensure(
+            .events, days: [today + 5], today: today + 4, client: store.client, logger: store.logger)
+        let name = "events_d" + PostgresPartitions.dayText(today + 5)
+        #expect(try fixture.psql("SELECT count(*) FROM \(name)") == "2")
+        #expect(try fixture.psql("SELECT count(*) FROM events_default") == "0")
+        #expect(try await store.records(matching: RecordQuery()).count == 2)
+    }
+
     @Test("hubs starting together on an empty database apply each migration once, under the lock")
     func migrationsUnderLock() async throws {
         let server = try PostgresServer.start()
