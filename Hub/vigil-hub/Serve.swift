@@ -57,7 +57,7 @@ extension VigilHubCommand {
             printLine("listening on \(listen)")
             logger.info(
                 "hub started",
-                metadata: ["hub.id": "\(runtime.hubID)", "store.path": "\(configuration.store.path)"])
+                metadata: ["hub.id": "\(runtime.hubID)", "store": "\(runtime.store.kind) \(runtime.store.location)"])
             try await runtime.serviceGroup(logger: logger).run()
             logger.info("hub stopped")
         }
