@@ -61,13 +61,27 @@ def main():
         return r["verdict"]["duplicated"] + seq(r, "duplicated")
     def phantom(r):
         return r["verdict"]["phantom"] + seq(r, "phantom")
+    def mutant(r):
+        # The oracle's mutation runs serve agents from a deliberately broken store: they must show loss.
+        return r["scenario"].startswith("mutation-")
     if results:
-        total = lambda f: sum(f(r) for r in results)
+        sound_runs = [r for r in results if not mutant(r) and not r.get("allowsLoss", False)]
+        allowed_runs = [r for r in results if not mutant(r) and r.get("allowsLoss", False)]
+        mutant_runs = [r for r in results if mutant(r)]
+        total = lambda f, rs=results: sum(f(r) for r in rs)
         print(f"**Summary:** {len(results)} scenario runs, {sum(r['faults'] for r in results)} faults injected, "
               f"{total(lambda r: r['verdict']['acknowledged'])} events acknowledged and "
-              f"{total(lambda r: seq(r, 'samples'))} samples checked by seq; lost {total(lost)}, duplicated "
-              f"{total(dup)}, phantom {total(phantom)}; {total(lambda r: seq(r, 'seqResendsSkipped'))} seq resends "
+              f"{total(lambda r: seq(r, 'samples'))} samples checked by seq; "
+              f"{total(lambda r: seq(r, 'seqResendsSkipped'))} seq resends "
               f"and {total(lambda r: seq(r, 'eventIDRetriesSkipped'))} event-id retries skipped by the hub.\n")
+        print(f"- The {len(sound_runs)} runs that must lose nothing: lost {total(lost, sound_runs)}, duplicated "
+              f"{total(dup, sound_runs)}, phantom {total(phantom, sound_runs)}.")
+        print(f"- The {len(allowed_runs)} runs where loss is allowed (power cuts at `durability: normal`): lost "
+              f"{total(lost, allowed_runs)}, duplicated {total(dup, allowed_runs)}, phantom "
+              f"{total(phantom, allowed_runs)}.")
+        print(f"- The {len(mutant_runs)} oracle mutation runs (a broken store the oracle must catch): lost "
+              f"{total(lost, mutant_runs)}, duplicated {total(dup, mutant_runs)}; "
+              f"{'every one caught' if all(lost(r) + dup(r) + phantom(r) > 0 for r in mutant_runs) else '**one was not caught**'}.\n")
     print("| scenario | retries | faults injected | events acknowledged | samples (by seq) | lost | duplicated | "
           "phantom | recovered / unknown | seq resends skipped | event-id retries skipped | drain rate (events/s) | "
           "peak / final RSS, MiB |")
@@ -79,7 +93,10 @@ def main():
         rss = "; ".join(f"{name} {mib(m['peak'])}/{mib(m['last'])}" for name, m in sorted(r.get("memory", {}).items()))
         allowed = r.get("allowsLoss", False)
         sound = lost(r) == 0 and dup(r) == 0 and phantom(r) == 0
-        mark = "" if sound else (" *(loss allowed)*" if allowed and dup(r) == 0 and phantom(r) == 0 else " **FAIL**")
+        if mutant(r):
+            mark = " *(broken store: caught)*" if not sound else " **FAIL: broken store not caught**"
+        else:
+            mark = "" if sound else (" *(loss allowed)*" if allowed and dup(r) == 0 and phantom(r) == 0 else " **FAIL**")
         print(f"| {r['scenario']}{mark} | {'on' if r.get('retries', True) else 'off'} | {r['faults']}: {kinds} | "
               f"{v['acknowledged']} | {seq(r, 'samples')} | {v['lost']} + {seq(r, 'lost')} | "
               f"{v['duplicated']} + {seq(r, 'duplicated')} | {v['phantom']} + {seq(r, 'phantom')} | "
