@@ -97,3 +97,42 @@ struct AlertManagerTests {
         #expect(after == 0)
     }
 }
+
+extension AlertManagerTests {
+    @Test("a replica that becomes leader continues the previous leader's alerts: a firing alert is not sent again")
+    func leaderChangeDoesNotNotifyTwice() async throws {
+        let rules = try RuleFile.load(yaml: Self.rulesYAML, source: "rules.yaml")
+        let start = Int64(1_700_000_000)
+        let fixture = try await StoreFixture.open(.postgres, hubID: "hub-a")
+        let storeB = try await fixture.reopen(hubID: "hub-b")
+        try await WebhookReceiver.with { receiver, url in
+            let notifierA = WebhookNotifier(
+                urls: [url], retry: RetryPolicy(initialDelay: .milliseconds(10)), logger: quietLogger())
+            let notifierB = WebhookNotifier(
+                urls: [url], retry: RetryPolicy(initialDelay: .milliseconds(10)), logger: quietLogger())
+            try await running(notifierA) {
+                try await running(notifierB) {
+                    // Both replicas start with the (empty) saved state; only hub a leads at first.
+                    let a = try await AlertManager(
+                        rules: rules, repeatInterval: .seconds(3600), store: fixture.store, notifier: notifierA,
+                        logger: quietLogger())
+                    let b = try await AlertManager(
+                        rules: rules, repeatInterval: .seconds(3600), store: storeB, notifier: notifierB,
+                        logger: quietLogger())
+                    for second in [0, 10, 20, 30] as [Int64] {
+                        _ = try await a.evaluate(series: series(250), now: .seconds(start + second))
+                    }
+                    #expect(await eventually(60) { notifierA.counters.snapshot.sent == 1 })
+                    // Hub a dies; hub b takes the lock and reloads (what LeaderElection's onElected does).
+                    try await b.reload()
+                    #expect(await b.alerts.map(\.state) == [.firing])
+                    for second in [40, 50, 70, 100] as [Int64] {
+                        let sent = try await b.evaluate(series: series(260), now: .seconds(start + second))
+                        #expect(sent.isEmpty, "hub b notified again at \(second) s")
+                    }
+                }
+            }
+            #expect(try receiver.delivered().count == 1)
+        }
+    }
+}
