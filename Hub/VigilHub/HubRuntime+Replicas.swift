@@ -12,15 +12,16 @@ struct Replicas: Sendable {
     let now: @Sendable () -> Int64
 
     init(
-        store: PostgresEventStore, configuration: HubConfiguration, hubID: String, alerts: AlertManager,
-        decisions: DecisionEngine, now: @escaping @Sendable () -> Int64, logger: Logger
-    ) throws {
+        store: PostgresEventStore, connection: PostgresEventStore.Connection, configuration: HubConfiguration,
+        hubID: String, alerts: AlertManager, decisions: DecisionEngine, now: @escaping @Sendable () -> Int64,
+        logger: Logger
+    ) {
         self.store = store
         self.alerts = alerts
         self.decisions = decisions
         self.now = now
         election = LeaderElection(
-            connection: try PostgresEventStore.Connection.from(configuration.store), hubID: hubID,
+            connection: connection, hubID: hubID,
             listen: configuration.listen.description, admin: configuration.admin.description,
             tryInterval: configuration.evaluationInterval / 2, logger: logger,
             onElected: {

@@ -64,13 +64,16 @@ public struct HubRuntime: Sendable {
         let hubID = configuration.hubID ?? ProcessInfo.processInfo.hostName
         let store: any HubStore
         var storeCloser: StoreCloser?
+        var postgresConnection: PostgresEventStore.Connection?
         switch configuration.store.kind {
         case .sqlite:
             store = try SQLiteEventStore.open(
                 path: configuration.store.path, durability: configuration.store.durability)
         case .postgres:
+            let connection = try PostgresEventStore.Connection.from(configuration.store)
+            postgresConnection = connection
             let postgres = try await PostgresEventStore.open(
-                try PostgresEventStore.Connection.from(configuration.store), hubID: hubID,
+                connection, hubID: hubID,
                 rawRetentionDays: configuration.retention.raw.totalNanoseconds / 86_400_000_000_000, logger: logger)
             store = postgres
             storeCloser = StoreCloser(postgres)
@@ -121,10 +124,11 @@ public struct HubRuntime: Sendable {
             })
         // Several replicas on one PostgreSQL: only the one holding the leader lock evaluates (and notifies);
         // the others show the leader's results from the store.
-        let replicas = try (store as? PostgresEventStore).map { postgres in
-            try Replicas(
-                store: postgres, configuration: configuration, hubID: hubID, alerts: alerts, decisions: decisions,
-                now: now, logger: logger)
+        var replicas: Replicas?
+        if let postgres = store as? PostgresEventStore, let postgresConnection {
+            replicas = Replicas(
+                store: postgres, connection: postgresConnection, configuration: configuration, hubID: hubID,
+                alerts: alerts, decisions: decisions, now: now, logger: logger)
         }
         let evaluation = EvaluationService(
             engine: decisions, interval: configuration.evaluationInterval, now: now, leads: replicas?.leads,

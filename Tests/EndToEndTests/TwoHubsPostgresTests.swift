@@ -78,22 +78,12 @@ struct TwoHubsPostgresTests {
             (try? server.psql(database, "SELECT leader FROM replicas WHERE hub_id = 'hub-b'")) == "t"
         }
         #expect(leads, "hub b did not take over the evaluations")
-        let status = try Self.vigilctl(["status"], admin: adminB)
+        let status = try PowerCut.runTool(
+            Daemon.binaryDirectory.appendingPathComponent("vigilctl").path,
+            ["status", "--hub", "http://127.0.0.1:\(adminB)"]
+        ).output
         #expect(status.contains("hub-b leader"), "\(status)")
         #expect(status.contains("replica") && status.contains("hub-a"), "\(status)")
     }
 
-    static func vigilctl(_ arguments: [String], admin: Int) throws -> String {
-        let process = Process()
-        process.executableURL = Daemon.binaryDirectory.appendingPathComponent("vigilctl")
-        process.arguments = arguments
-        process.environment = ["VIGIL_HUB": "http://127.0.0.1:\(admin)"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
 }

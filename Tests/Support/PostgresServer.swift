@@ -72,16 +72,7 @@ public final class PostgresServer: Sendable {
             "\(bin)/initdb", ["-D", dataDirectory, "-A", "trust", "--no-sync", "-U", user, "-E", "UTF8", "--locale=C"],
             asPostgres: asRoot)
         guard initdb.status == 0 else { throw TestFailure("initdb failed: \(initdb.output)") }
-        let options =
-            "-k \(socketDirectory) -c listen_addresses=127.0.0.1 -p \(port) -c fsync=off -c max_connections=200"
-        let start = try Self.run(
-            "\(bin)/pg_ctl",
-            ["-D", dataDirectory, "-w", "-t", "30", "-l", root + "/server.log", "-o", options, "start"],
-            asPostgres: asRoot)
-        guard start.status == 0 else {
-            let log = (try? String(contentsOfFile: root + "/server.log", encoding: .utf8)) ?? ""
-            throw TestFailure("pg_ctl start failed: \(start.output)\n\(log)")
-        }
+        try startServer()
     }
 
     /// A new, empty database; returns its name.
@@ -126,13 +117,21 @@ public final class PostgresServer: Sendable {
 
     /// Starts the server again after ``crash()``.
     public func restart() throws {
+        try startServer()
+    }
+
+    /// `pg_ctl start` on the socket directory and the TCP port, waiting until the server accepts connections.
+    private func startServer() throws {
         let options =
             "-k \(socketDirectory) -c listen_addresses=127.0.0.1 -p \(port) -c fsync=off -c max_connections=200"
-        let result = try Self.run(
+        let start = try Self.run(
             "\(bin)/pg_ctl",
             ["-D", dataDirectory, "-w", "-t", "30", "-l", root + "/server.log", "-o", options, "start"],
             asPostgres: getuid() == 0)
-        guard result.status == 0 else { throw TestFailure("pg_ctl start failed: \(result.output)") }
+        guard start.status == 0 else {
+            let log = (try? String(contentsOfFile: root + "/server.log", encoding: .utf8)) ?? ""
+            throw TestFailure("pg_ctl start failed: \(start.output)\n\(log)")
+        }
     }
 
     /// Servers whose test process is gone: stopped, their directories removed.

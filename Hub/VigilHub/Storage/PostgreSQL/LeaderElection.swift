@@ -96,9 +96,8 @@ public final class LeaderElection: Service, Sendable {
 
     private func hold(_ connection: PostgresConnection) async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            if isLeader {
-                try await connection.query("SELECT 1", logger: logger)
-            } else {
+            // A leader keeps its session checked by the heartbeat below.
+            if !isLeader {
                 let rows = try await connection.query(
                     "SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger
                 ).collect()

@@ -39,10 +39,7 @@ enum PostgresCalls {
         -> CallBatch
     {
         try await client.withConnection { connection in
-            let xmin =
-                try await connection.query(
-                    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint", logger: logger
-                ).collect().first?.decode(Int64.self) ?? 0
+            let xmin = try await snapshotXmin(connection, logger: logger)
             var batch = CallBatch(calls: [], lastRowid: after, rowsRead: 0)
             let rows = try await connection.query(
                 """
@@ -72,10 +69,14 @@ enum PostgresCalls {
 
     /// The current position (calls committed so far are behind it).
     static func position(client: PostgresClient, logger: Logger) async throws -> Int64 {
-        let xmin =
-            try await client.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint", logger: logger)
-            .collect().first?.decode(Int64.self) ?? 1
+        let xmin = try await client.withConnection { connection in try await snapshotXmin(connection, logger: logger) }
         return max(0, xmin - 1)
+    }
+
+    /// The oldest transaction still running anywhere in the cluster (0 if unknown): no row below it can appear.
+    private static func snapshotXmin(_ connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+        try await connection.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint", logger: logger)
+            .collect().first?.decode(Int64.self) ?? 0
     }
 
     /// Deletes call rows whose newest call is before `cutoff`.
