@@ -228,9 +228,12 @@ let package = Package(
                 "VigilProtocol",
                 "VigilAgent",
                 "VigilHub",
+                "VigilTestSupport",
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Benchmarks",
             swiftSettings: strict

@@ -32,6 +32,13 @@ final class BenchProcess {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// SIGKILL, then waits for the exit.
+    func kill9() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     func stop() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGTERM)

@@ -50,6 +50,15 @@ do {
         try await PipelineBenchmark.statusLatency(
             binDirectory: binDirectory, packageRoot: packageRoot, events: 10_000_000)
     }
+    // Starts its own PostgreSQL; the 10 M-event load takes minutes. Parts: --pg-part store,pipeline,…
+    if only == nil || only == "postgres" {
+        var settings = PostgresBenchmark.Settings()
+        if let seconds = value("--seconds").flatMap(Double.init) { settings.seconds = seconds }
+        if let rate = value("--pg-rate").flatMap({ Int($0) }) { settings.rate = rate }
+        if let events = value("--pg-events").flatMap({ Int($0) }) { settings.versionEvents = events }
+        if let parts = value("--pg-part") { settings.parts = Set(parts.split(separator: ",").map(String.init)) }
+        try await PostgresBenchmark.run(binDirectory: binDirectory, packageRoot: packageRoot, settings: settings)
+    }
     // Seeds 10 M events and takes minutes; alone: `vigil-bench --only decisions [--events N]`.
     if only == nil || only == "decisions" {
         try await DecisionBenchmark.run(

@@ -8,7 +8,7 @@ import Synchronization
 /// - As root, `initdb` and `pg_ctl` run as the `postgres` user (PostgreSQL refuses to run as root).
 /// - A server left behind by a test process that was killed is stopped by the next one (its directory names
 ///   the process that made it).
-/// - `fsync=off`: the tests check what the hub does, not the disk; `make bench` runs with fsync on.
+/// - `fsync=off`: the tests check what the hub does, not the disk; `make bench` asks for a ``durable`` server.
 /// - Each test gets a database of its own from ``database(_:)``.
 public final class PostgresServer: Sendable {
     /// The socket directory (a `postgres://…?host=` value).
@@ -19,8 +19,11 @@ public final class PostgresServer: Sendable {
     public let user = "vigil"
     /// The data directory.
     public let dataDirectory: String
+    /// Whether the server syncs its WAL (`fsync=on`, as in production) or not (the tests' default).
+    public let durable: Bool
     let bin: String
     private let root: String
+    private let settings: [String]
     private let counter = Atomic<Int>(0)
 
     private static let shared = Mutex<PostgresServer?>(nil)
@@ -37,9 +40,10 @@ public final class PostgresServer: Sendable {
         }
     }
 
-    /// A server of its own, for a test that stops and starts it.
-    public static func dedicated() throws -> PostgresServer {
-        let server = try PostgresServer()
+    /// A server of its own, for a test that stops and starts it, or a benchmark: `durable` keeps fsync on, and
+    /// `settings` are more `-c name=value` settings (`["shared_buffers=256MB"]`).
+    public static func dedicated(durable: Bool = false, settings: [String] = []) throws -> PostgresServer {
+        let server = try PostgresServer(durable: durable, settings: settings)
         let first = started.withLock { list in
             list.append(server)
             return list.count == 1
@@ -52,7 +56,9 @@ public final class PostgresServer: Sendable {
         return server
     }
 
-    private init() throws {
+    private init(durable: Bool, settings: [String]) throws {
+        self.durable = durable
+        self.settings = settings
         bin = ProcessInfo.processInfo.environment["VIGIL_PG_BIN"] ?? "/usr/lib/postgresql/15/bin"
         guard FileManager.default.isExecutableFile(atPath: "\(bin)/initdb") else {
             throw TestFailure(
@@ -123,7 +129,8 @@ public final class PostgresServer: Sendable {
     /// `pg_ctl start` on the socket directory and the TCP port, waiting until the server accepts connections.
     private func startServer() throws {
         let options =
-            "-k \(socketDirectory) -c listen_addresses=127.0.0.1 -p \(port) -c fsync=off -c max_connections=200"
+            "-k \(socketDirectory) -c listen_addresses=127.0.0.1 -p \(port) -c fsync=\(durable ? "on" : "off")"
+            + " -c max_connections=200" + settings.map { " -c \($0)" }.joined()
         let start = try Self.run(
             "\(bin)/pg_ctl",
             ["-D", dataDirectory, "-w", "-t", "30", "-l", root + "/server.log", "-o", options, "start"],

@@ -228,6 +228,55 @@ struct PostgresStoreTests: StoreTestInput {
         #expect(services == ["check\u{FFFD}out", "checkout"])
     }
 
+    @Test(
+        "both write methods store agent text exactly (tabs, newlines, backslashes, quotes, non-ASCII) and count a repeat within one commit once",
+        arguments: PostgresEventStore.WriteMethod.allCases)
+    func writeMethods(method: PostgresEventStore.WriteMethod) async throws {
+        let server = try PostgresServer.start()
+        var quiet = Logger(label: "test.postgres")
+        quiet.logLevel = .critical
+        let store = try await PostgresEventStore.open(
+            .init(target: try PostgresTarget.parse(server.url(try server.database()))), hubID: "hub-a",
+            writeMethod: method, logger: quiet)
+        defer { store.close() }
+        let awkward = "tab\there\nnew line\r\\N back\\slash 'quote' \"dq\" ünï ✓ \\x00"
+        var odd = Records.event(1, durationMs: 1e-7)
+        odd.event.name = awkward
+        odd.event.errorCategory = "\\"
+        odd.event.attributes = ["k\tey": awkward, "empty": ""]
+        odd.event.eventID = Data([0x5C, 0x09, 0x0A, 0x00, 0xFF] + Array(repeating: 0x4E, count: 11))
+        var plain = Records.event(2, durationMs: 123_456.789)
+        plain.event.attributes = [:]
+        var sample = Records.sample(3)
+        sample.sample.metric = awkward
+        sample.sample.labels = ["l": "a\tb\\c"]
+        // Event 2 twice in one commit (an application retry on another stream): stored once, counted once.
+        let outcomes = try await store.commit(
+            [batch("web-01", first: 1, [odd, plain, sample]), batch("web-02", first: 1, [plain])], at: now)
+        #expect(outcomes.map(\.events) == [2, 0])
+        #expect(outcomes.map(\.duplicateEvents) == [0, 1])
+        #expect(outcomes.map(\.samples) == [1, 0])
+        let stored = try await store.records(matching: RecordQuery())
+        #expect(stored.count == 3)
+        for record in stored {
+            switch record.body {
+            case .event(let event) where event.eventID == odd.event.eventID:
+                #expect(event.name == awkward)
+                #expect(event.errorCategory == "\\")
+                #expect(event.attributes == ["k\tey": awkward, "empty": ""])
+                #expect(event.durationMs == 1e-7)
+            case .event(let event):
+                #expect(event.eventID == plain.event.eventID)
+                #expect(record.agentID == "web-01")
+                #expect(event.attributes.isEmpty)
+                #expect(event.durationMs == 123_456.789)
+            case .sample(let stored):
+                #expect(stored.metric == awkward)
+                #expect(stored.labels == ["l": "a\tb\\c"])
+            }
+        }
+    }
+
     @Test("an agent that failed over stays connected when its old replica notices the close")
     func connectionsPerReplica() async throws {
         let fixture = try await StoreFixture.open(.postgres, hubID: "hub-a")

@@ -4,8 +4,8 @@ import NIOCore
 import PostgresNIO
 import VigilProtocol
 
-// The PostgreSQL commit: every batch of one group commit in one transaction, its rows sent as arrays
-// (`INSERT … SELECT FROM unnest(…)`), so a commit of thousands of records is a handful of statements.
+// The PostgreSQL commit: every batch of one group commit in one transaction, its rows sent in bulk (`COPY`,
+// see PostgresCommitRows), so a commit of thousands of records is a handful of statements.
 //
 // Order inside the transaction (the same in every replica, so two of them wait rather than deadlock):
 // streams (locked in key order), events, samples, stream counters, agents, rollup cells (in key order), the
@@ -33,7 +33,8 @@ extension PostgresEventStore {
         while true {
             do {
                 return try await client.withTransaction(logger: logger) { connection in
-                    try await Self.store(batches, now: now, connection: connection, logger: logger)
+                    try await Self.store(
+                        batches, now: now, method: self.writeMethod, connection: connection, logger: logger)
                 }
             } catch {
                 if attempt < Self.commitAttempts && Self.isRetryable(error) {
@@ -94,7 +95,7 @@ extension PostgresEventStore {
     }
 
     private static func store(
-        _ batches: [IncomingBatch], now: Int64, connection: PostgresConnection, logger: Logger
+        _ batches: [IncomingBatch], now: Int64, method: WriteMethod, connection: PostgresConnection, logger: Logger
     ) async throws -> [BatchOutcome] {
         var streams = try await lockStreams(batches, now: now, connection: connection, logger: logger)
         let labels = try await agentLabels(Set(batches.map(\.agentID)), connection: connection, logger: logger)
@@ -146,7 +147,7 @@ extension PostgresEventStore {
             outcomes.append(outcome)
         }
         // Which staged events the insert stored: the first copy of each (time, id) it returned.
-        let inserted = try await events.insert(connection: connection, logger: logger)
+        let inserted = try await events.insert(using: method, connection: connection, logger: logger)
         for (row, batchIndex) in eventBatch.enumerated() {
             let key = StreamKey(agentID: text(batches[batchIndex].agentID), streamID: batches[batchIndex].streamID)
             if inserted.contains(row) {
@@ -158,7 +159,7 @@ extension PostgresEventStore {
                 streams[key]?.delta.duplicateEvents += 1
             }
         }
-        try await samples.insert(connection: connection, logger: logger)
+        try await samples.insert(using: method, connection: connection, logger: logger)
         try await updateStreams(streams, now: now, connection: connection, logger: logger)
         try await touchAgents(newest, now: now, connection: connection, logger: logger)
         try await PostgresRollups.write(fold.chunk, connection: connection, logger: logger)
@@ -237,113 +238,6 @@ extension PostgresEventStore {
                 newest_record = CASE WHEN u.t > 0 THEN greatest(coalesce(a.newest_record, 0), u.t) ELSE a.newest_record END
             FROM unnest(\(sorted.map { text($0.key) })::text[], \(sorted.map(\.value))::bigint[]) AS u(agent_id, t)
             WHERE a.agent_id = u.agent_id
-            """, logger: logger)
-    }
-}
-
-/// The events of one commit as columns, sent as arrays in one `INSERT … SELECT FROM unnest`.
-private struct EventRows {
-    var times: [Int64] = []
-    var ids: [ByteBuffer] = []
-    var agents: [String] = []
-    var streams: [Int64] = []
-    var seqs: [Int64] = []
-    var services: [String] = []
-    var versions: [String] = []
-    var names: [String] = []
-    var outcomes: [Int64] = []
-    var durations: [Double] = []
-    var categories: [String] = []
-    var attributes: [String] = []
-    var scores: [String?] = []
-    private var json: [UInt8] = []
-
-    mutating func append(_ event: Vigil_V1_Event, agentID: String, stream: Int64, seq: Int64) {
-        times.append(event.timeUnixNano)
-        ids.append(ByteBuffer(bytes: event.eventID))
-        agents.append(agentID)
-        streams.append(stream)
-        seqs.append(seq)
-        services.append(PostgresEventStore.text(event.service))
-        versions.append(PostgresEventStore.text(event.version))
-        names.append(PostgresEventStore.text(event.name))
-        outcomes.append(Int64(event.outcome.rawValue))
-        durations.append(event.durationMs)
-        categories.append(PostgresEventStore.text(event.errorCategory))
-        // "" stands for no attributes (NULL): arrays of optionals do not bind.
-        attributes.append(JSONText.encode(event.attributes, into: &json) ? String(decoding: json, as: UTF8.self) : "")
-        scores.append(event.name == MinuteRollup.feedbackName ? event.attributes["score"] : nil)
-    }
-
-    func rawEvent(_ row: Int) -> MinuteRollup.RawEvent {
-        MinuteRollup.RawEvent(
-            timeUnixNano: times[row], service: services[row], version: versions[row], host: agents[row],
-            name: names[row], failed: outcomes[row] == Int64(Vigil_V1_Outcome.error.rawValue),
-            durationMs: durations[row], errorCategory: categories[row], score: scores[row])
-    }
-
-    /// Inserts the rows and returns the positions of those stored (the others were duplicates). Two copies of
-    /// one event in this commit: only the first counts as stored.
-    func insert(connection: PostgresConnection, logger: Logger) async throws -> Set<Int> {
-        if times.isEmpty { return [] }
-        let rows = try await connection.query(
-            """
-            INSERT INTO events (time_unix_nano, event_id, agent_id, stream, seq, service, version, name, outcome,
-                                duration_ms, error_category, attributes)
-            SELECT t, i, a, st, sq, sv, v, n, o::smallint, d, c, nullif(at, '')
-            FROM unnest(\(times)::bigint[], \(ids)::bytea[], \(agents)::text[], \(streams)::bigint[], \(seqs)::bigint[],
-                        \(services)::text[], \(versions)::text[], \(names)::text[], \(outcomes)::bigint[],
-                        \(durations)::float8[], \(categories)::text[], \(attributes)::text[])
-                AS r(t, i, a, st, sq, sv, v, n, o, d, c, at)
-            ON CONFLICT (time_unix_nano, event_id) DO NOTHING
-            RETURNING time_unix_nano, event_id
-            """, logger: logger)
-        var stored = Set<StoredKey>()
-        for try await (time, id) in rows.decode((Int64, ByteBuffer).self) {
-            stored.insert(StoredKey(time: time, id: id))
-        }
-        var positions = Set<Int>()
-        for row in times.indices {
-            if stored.remove(StoredKey(time: times[row], id: ids[row])) != nil { positions.insert(row) }
-        }
-        return positions
-    }
-
-    private struct StoredKey: Hashable {
-        var time: Int64
-        var id: ByteBuffer
-    }
-}
-
-/// The samples of one commit as columns.
-private struct SampleRows {
-    var times: [Int64] = []
-    var agents: [String] = []
-    var streams: [Int64] = []
-    var seqs: [Int64] = []
-    var metrics: [String] = []
-    var values: [Double] = []
-    var labels: [String] = []
-    private var json: [UInt8] = []
-
-    mutating func append(_ sample: Vigil_V1_Sample, agentID: String, stream: Int64, seq: Int64) {
-        times.append(sample.timeUnixNano)
-        agents.append(agentID)
-        streams.append(stream)
-        seqs.append(seq)
-        metrics.append(PostgresEventStore.text(sample.metric))
-        values.append(sample.value)
-        labels.append(JSONText.encode(sample.labels, into: &json) ? String(decoding: json, as: UTF8.self) : "")
-    }
-
-    func insert(connection: PostgresConnection, logger: Logger) async throws {
-        if times.isEmpty { return }
-        try await connection.query(
-            """
-            INSERT INTO samples (time_unix_nano, agent_id, stream, seq, metric, value, labels)
-            SELECT t, a, st, sq, m, v, nullif(l, '')
-            FROM unnest(\(times)::bigint[], \(agents)::text[], \(streams)::bigint[], \(seqs)::bigint[],
-                        \(metrics)::text[], \(values)::float8[], \(labels)::text[]) AS r(t, a, st, sq, m, v, l)
             """, logger: logger)
     }
 }

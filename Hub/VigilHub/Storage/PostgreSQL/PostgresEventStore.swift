@@ -36,14 +36,17 @@ public final class PostgresEventStore: EventStore, Sendable {
     /// How long a commit or a read may wait for the server before it fails (a server that is gone otherwise
     /// leaves the pool waiting for a connection indefinitely).
     let timeout: Duration
+    /// How commits send their rows (``WriteMethod/copy`` unless a benchmark asks for the other).
+    let writeMethod: WriteMethod
     private let runner: Task<Void, Never>
 
     private init(
         target: PostgresTarget, hubID: String, client: PostgresClient, partitions: PostgresPartitions,
-        timeout: Duration, logger: Logger
+        timeout: Duration, writeMethod: WriteMethod, logger: Logger
     ) {
         self.location = target.description
         self.timeout = timeout
+        self.writeMethod = writeMethod
         self.hubID = hubID
         self.client = client
         self.partitions = partitions
@@ -95,7 +98,7 @@ public final class PostgresEventStore: EventStore, Sendable {
     /// `rawRetentionDays` sets how far back days get partitions of their own.
     public static func open(
         _ connection: Connection, hubID: String, rawRetentionDays: Int64 = 90, timeout: Duration = .seconds(30),
-        logger: Logger = Logger(label: "vigil.hub.postgres")
+        writeMethod: WriteMethod = .copy, logger: Logger = Logger(label: "vigil.hub.postgres")
     ) async throws(StoreError) -> PostgresEventStore {
         let target = connection.target
         do {
@@ -120,7 +123,8 @@ public final class PostgresEventStore: EventStore, Sendable {
         }
         let store = PostgresEventStore(
             target: target, hubID: hubID, client: client,
-            partitions: PostgresPartitions(daysBack: rawRetentionDays + 1), timeout: timeout, logger: logger)
+            partitions: PostgresPartitions(daysBack: rawRetentionDays + 1), timeout: timeout,
+            writeMethod: writeMethod, logger: logger)
         do {
             try await store.partitions.makeAhead(today: store.today(), client: client, logger: logger)
         } catch {
