@@ -98,7 +98,6 @@ public struct HubRuntime: Sendable {
             logger: logger)
         let receiver = AgentReceiver(
             listen: configuration.listen, shared: shared, tls: tls, tlsCheckInterval: tlsCheckInterval, group: group)
-        let retention = RetentionService(store: store, keep: configuration.retention.raw, now: now, logger: logger)
         let rules: [AlertRule]
         do {
             rules = try RuleFile.load(paths: configuration.alerts.rules)
@@ -130,6 +129,11 @@ public struct HubRuntime: Sendable {
                 store: postgres, connection: postgresConnection, configuration: configuration, hubID: hubID,
                 alerts: alerts, decisions: decisions, now: now, logger: logger)
         }
+        // Retention and partition upkeep: the leader's alone when there are replicas.
+        var retentionLeads: (@Sendable () -> Bool)?
+        if let election = replicas?.election { retentionLeads = { election.isLeader } }
+        let retention = RetentionService(
+            store: store, keep: configuration.retention.raw, now: now, leads: retentionLeads, logger: logger)
         let evaluation = EvaluationService(
             engine: decisions, interval: configuration.evaluationInterval, now: now, leads: replicas?.leads,
             publish: replicas?.publish)

@@ -132,9 +132,16 @@ struct PostgresStoreTests: StoreTestInput {
         // Keep one day: the day three days back is dropped whole, the 200-day-old row deleted from the default.
         var quiet = Logger(label: "test")
         quiet.logLevel = .critical
+        // A replica that does not lead leaves retention to the leader.
+        let leads = Atomic<Bool>(false)
         let retention = RetentionService(
             store: store, keep: .seconds(86_400), batchSize: 10, pause: .milliseconds(1),
-            now: { Int64(Date().timeIntervalSince1970 * 1e9) }, logger: quiet)
+            now: { Int64(Date().timeIntervalSince1970 * 1e9) }, leads: { leads.load(ordering: .relaxed) },
+            logger: quiet)
+        #expect(await retention.runPass() == 0)
+        #expect(try fixture.psql("SELECT to_regclass('\(old)') IS NOT NULL") == "t")
+        #expect(try fixture.psql("SELECT count(*) FROM events") == "4")
+        leads.store(true, ordering: .relaxed)
         _ = await retention.runPass()
         #expect(try fixture.psql("SELECT to_regclass('\(old)') IS NULL") == "t")
         #expect(try fixture.psql("SELECT count(*) FROM events") == "2")

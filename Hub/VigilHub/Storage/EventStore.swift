@@ -35,4 +35,11 @@ public protocol EventStore: Sendable {
     func records(matching query: RecordQuery) async throws(StoreError) -> [StoredRecord]
     /// Deletes at most `limit` raw events and then samples older than `cutoffUnixNano`; returns how many.
     func deleteRaw(olderThan cutoffUnixNano: Int64, limit: Int) async throws(StoreError) -> Int
+    /// Upkeep ahead of time, run with each retention pass: the PostgreSQL store makes the coming days'
+    /// partitions before any record needs them. Nothing to do for SQLite.
+    func prepareAhead(at nowUnixNano: Int64) async throws(StoreError)
+}
+
+extension EventStore {
+    public func prepareAhead(at nowUnixNano: Int64) async throws(StoreError) {}
 }

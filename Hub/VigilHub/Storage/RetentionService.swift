@@ -7,7 +7,9 @@ import Synchronization
 ///
 /// Invariants: each transaction deletes at most `batchSize` rows; a pass runs every `interval` and
 /// stops at the first short transaction (nothing older is left) or on shutdown. Deleted rows are
-/// counted; the store's cumulative totals are history and do not shrink.
+/// counted; the store's cumulative totals are history and do not shrink. Each pass first has the store
+/// prepare ahead (the PostgreSQL store's coming partitions). With several replicas on one store, `leads`
+/// says whether this one is the leader: only the leader's passes run.
 public final class RetentionService: Service, Sendable {
     /// How long raw records are kept.
     public let keep: Duration
@@ -19,6 +21,7 @@ public final class RetentionService: Service, Sendable {
     public let pause: Duration
     private let store: any EventStore
     private let now: @Sendable () -> Int64
+    private let leads: (@Sendable () -> Bool)?
     private let logger: Logger
     private let deletedTotal = Mutex<UInt64>(0)
 
@@ -30,8 +33,10 @@ public final class RetentionService: Service, Sendable {
         interval: Duration = .seconds(60),
         pause: Duration = .milliseconds(50),
         now: @escaping @Sendable () -> Int64,
+        leads: (@Sendable () -> Bool)? = nil,
         logger: Logger = Logger(label: "vigil.hub.retention")
     ) {
+        self.leads = leads
         self.store = store
         self.keep = keep
         self.batchSize = batchSize
@@ -52,10 +57,18 @@ public final class RetentionService: Service, Sendable {
         }
     }
 
-    /// Deletes everything older than the cutoff, one small transaction at a time; returns the count.
+    /// Prepares ahead, then deletes everything older than the cutoff, one small transaction at a time; returns
+    /// the count. A replica that does not lead does nothing.
     @discardableResult
     public func runPass() async -> Int {
-        let cutoff = now() - keep.totalNanoseconds
+        if let leads, !leads() { return 0 }
+        let at = now()
+        do {
+            try await store.prepareAhead(at: at)
+        } catch {
+            logger.warning("cannot prepare the store ahead; will retry", metadata: ["error": "\(error)"])
+        }
+        let cutoff = at - keep.totalNanoseconds
         var deleted = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {

@@ -147,6 +147,16 @@ extension PostgresEventStore {
     /// Drops the oldest day partition of events, then of samples, entirely older than `cutoff`, or else deletes
     /// up to `limit` such rows from the default partitions (see ``PostgresPartitions``); also forgets the
     /// breakers' call rows older than an hour. Returns the rows removed.
+    /// Makes the partitions of today and the next days (a commit makes one itself if a record needs it first).
+    public func prepareAhead(at nowUnixNano: Int64) async throws(StoreError) {
+        do {
+            try await partitions.makeAhead(
+                today: nowUnixNano / 86_400_000_000_000, client: client, logger: logger)
+        } catch {
+            throw Self.classify(error, as: .write, doing: "make the coming days' partitions")
+        }
+    }
+
     public func deleteRaw(olderThan cutoff: Int64, limit: Int) async throws(StoreError) -> Int {
         do {
             var deleted = try await partitions.expire(
