@@ -60,34 +60,16 @@ enum PipelineBenchmark {
         var agentProcesses: [BenchProcess] = []
         defer { for agent in agentProcesses { agent.stop() } }
         for n in 1...agents {
-            let config = "\(work)/agent-\(n).yaml"
-            try """
-            agent_id: bench-\(n)
-            labels: { service: bench, version: 1.0.\(n) }
-            endpoints: ["\(hub.listen)"]
-            tls: { ca: \(work)/certs/ca.pem, cert: \(work)/certs/agent-bench-\(n).pem, key: \(work)/certs/agent-bench-\(n).key }
-            ingest: { socket: \(work)/agent-\(n).sock }
-            buffer: { path: \(work)/agent-\(n).db, max_bytes: 4GiB }
-            shipping: { max_batch_records: \(batchRecords), max_batch_bytes: \(batchBytes), max_in_flight: \(inFlight) }
-            sampling: { interval: 10s }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
             agentProcesses.append(
-                try BenchProcess(
-                    binDirectory.appendingPathComponent("vigil-agent").path,
-                    ["run", "--config", config, "--log-level", "warning"]))
-            guard BenchProcess.waitForFile("\(work)/agent-\(n).sock") else {
-                throw BenchError("agent \(n) did not start")
-            }
+                try startAgent(
+                    n, endpoints: [hub.listen], work: work, binDirectory: binDirectory, batchRecords: batchRecords,
+                    inFlight: inFlight))
         }
         let store = try SQLiteEventStore.open(path: "\(work)/hub.db")
         var clientArguments = ["--seconds", "\(warmup + seconds)"]
         if let rate { clientArguments += ["--rate", "\(max(1, rate / agents))"] }
         let clients = try (1...agents).map { n in
-            try BenchProcess(
-                binDirectory.appendingPathComponent("vigil-bench").path,
-                ["stream-client", "--socket", "\(work)/agent-\(n).sock", "--agent", "\(n)"] + clientArguments,
-                captureOutput: true
-            )
+            try startClient(n, work: work, binDirectory: binDirectory, arguments: clientArguments)
         }
         func sample() async throws -> Sample {
             Sample(
@@ -155,23 +137,71 @@ enum PipelineBenchmark {
     static func startHub(
         work: String, binDirectory: URL, database: String, durability: String = "full"
     ) throws -> (process: BenchProcess, listen: String, admin: String) {
+        try startHub(
+            "hub", work: work, binDirectory: binDirectory,
+            settings: "store: { kind: sqlite, path: \(database), durability: \(durability) }")
+    }
+
+    /// Starts `vigil-hub serve` as `name` (its yaml and ports file in `work`), on ports of its own, with
+    /// `settings` (YAML lines: the store at least) after the listen, admin and TLS lines.
+    static func startHub(
+        _ name: String, work: String, binDirectory: URL, settings: String
+    ) throws -> (process: BenchProcess, listen: String, admin: String) {
+        let config = "\(work)/\(name).yaml"
+        let portsFile = "\(work)/\(name).ports"
+        try? FileManager.default.removeItem(atPath: portsFile)
         try """
         listen: "127.0.0.1:0"
         admin: "127.0.0.1:0"
         tls: { ca: \(work)/certs/ca.pem, cert: \(work)/certs/hub.pem, key: \(work)/certs/hub.key }
-        store: { kind: sqlite, path: \(database), durability: \(durability) }
-        """.write(toFile: "\(work)/hub.yaml", atomically: true, encoding: .utf8)
+        \(settings)
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         let process = try BenchProcess(
             binDirectory.appendingPathComponent("vigil-hub").path,
-            ["serve", "--config", "\(work)/hub.yaml", "--ports-file", "\(work)/hub.ports", "--log-level", "warning"],
+            ["serve", "--config", config, "--ports-file", portsFile, "--log-level", "warning"],
             captureOutput: false
         )
-        guard BenchProcess.waitForFile("\(work)/hub.ports") else { throw BenchError("hub did not start") }
-        let ports = try String(contentsOfFile: "\(work)/hub.ports", encoding: .utf8)
+        guard BenchProcess.waitForFile(portsFile) else { throw BenchError("hub \(name) did not start") }
+        let ports = try String(contentsOfFile: portsFile, encoding: .utf8)
         func address(_ key: String) -> String {
             ports.split(separator: "\n").first { $0.hasPrefix(key + " ") }.map { String($0.dropFirst(key.count + 1)) }
                 ?? ""
         }
         return (process, address("listen"), address("admin"))
+    }
+
+    /// Starts agent `n` (`bench-n`, version 1.0.n) shipping to `endpoints` in that order of preference; returns
+    /// once its ingest socket is there.
+    static func startAgent(
+        _ n: Int, endpoints: [String], work: String, binDirectory: URL, batchRecords: Int, inFlight: Int
+    ) throws -> BenchProcess {
+        let config = "\(work)/agent-\(n).yaml"
+        try """
+        agent_id: bench-\(n)
+        labels: { service: bench, version: 1.0.\(n) }
+        endpoints: [\(endpoints.map { "\"\($0)\"" }.joined(separator: ", "))]
+        tls: { ca: \(work)/certs/ca.pem, cert: \(work)/certs/agent-bench-\(n).pem, key: \(work)/certs/agent-bench-\(n).key }
+        ingest: { socket: \(work)/agent-\(n).sock }
+        buffer: { path: \(work)/agent-\(n).db, max_bytes: 4GiB }
+        shipping: { max_batch_records: \(batchRecords), max_batch_bytes: \(batchBytes), max_in_flight: \(inFlight) }
+        sampling: { interval: 10s }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let agent = try BenchProcess(
+            binDirectory.appendingPathComponent("vigil-agent").path,
+            ["run", "--config", config, "--log-level", "warning"])
+        guard BenchProcess.waitForFile("\(work)/agent-\(n).sock") else {
+            agent.stop()
+            throw BenchError("agent \(n) did not start")
+        }
+        return agent
+    }
+
+    /// Starts a `stream-client` on agent `n`'s socket with `arguments` (`--seconds`, `--rate`); its output says
+    /// how many events were made durable.
+    static func startClient(_ n: Int, work: String, binDirectory: URL, arguments: [String]) throws -> BenchProcess {
+        try BenchProcess(
+            binDirectory.appendingPathComponent("vigil-bench").path,
+            ["stream-client", "--socket", "\(work)/agent-\(n).sock", "--agent", "\(n)"] + arguments,
+            captureOutput: true)
     }
 }

@@ -103,39 +103,7 @@ enum PostgresBenchmark {
 
         /// Commits `events` events as three agents' batches, the store's group commits; returns events/s.
         func commitThroughStore(_ store: PostgresEventStore, events: Int) async throws -> Double {
-            let base = Int64(Date().timeIntervalSince1970) * 1_000_000_000
-            var streams: [Data] = []
-            for n in 1...agents {
-                let stream = Data((0..<16).map { UInt8(truncatingIfNeeded: n &* 7 &+ $0) })
-                streams.append(stream)
-                _ = try await store.openStream(
-                    AgentHello(
-                        agentID: "bench-\(n)", streamID: stream, hostname: "host-\(n)", agentVersion: "bench",
-                        labels: ["service": "bench", "version": "1.0.\(n)"]),
-                    at: base)
-            }
-            var nextSeq = [UInt64](repeating: 1, count: agents)
-            var made = 0
-            var committing = Duration.zero
-            var stored = 0
-            while made < events {
-                let batches = (0..<StoreBenchmark.batchesPerCommit).map { b in
-                    let agent = b % agents
-                    let records = (0..<StoreBenchmark.batchRecords).map { i in
-                        StoreBenchmark.event(
-                            index: made + b * StoreBenchmark.batchRecords + i, agent: agent, base: base)
-                    }
-                    defer { nextSeq[agent] += UInt64(StoreBenchmark.batchRecords) }
-                    return IncomingBatch(
-                        agentID: "bench-\(agent + 1)", streamID: streams[agent], firstSeq: nextSeq[agent],
-                        records: records, previousSeq: nextSeq[agent] - 1)
-                }
-                let start = ContinuousClock.now
-                let outcomes = try await store.commit(batches, at: base)
-                committing += ContinuousClock.now - start
-                stored += outcomes.reduce(0) { $0 + $1.events }
-                made += StoreBenchmark.batchesPerCommit * StoreBenchmark.batchRecords
-            }
+            let (stored, committing) = try await StoreBenchmark.commit(events: events, to: store)
             guard stored == events else { throw BenchError("the store stored \(stored) of \(events) events") }
             return Double(stored) / committing.seconds
         }
@@ -193,29 +161,14 @@ enum PostgresBenchmark {
         }
 
         func startHub(_ id: String, url: String) throws -> Hub {
-            let config = "\(work)/\(id).yaml"
-            let ports = "\(work)/\(id).ports"
-            try? FileManager.default.removeItem(atPath: ports)
-            try """
-            listen: "127.0.0.1:0"
-            admin: "127.0.0.1:0"
-            hub_id: \(id)
-            evaluation_interval: \(settings.evaluationSeconds)s
-            tls: { ca: \(work)/certs/ca.pem, cert: \(work)/certs/hub.pem, key: \(work)/certs/hub.key }
-            store: { kind: postgres, url: "\(url)", pool: 8 }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-            let process = try BenchProcess(
-                binDirectory.appendingPathComponent("vigil-hub").path,
-                ["serve", "--config", config, "--ports-file", ports, "--log-level", "warning"])
-            guard BenchProcess.waitForFile(ports) else { throw BenchError("hub \(id) did not start") }
-            let text = try String(contentsOfFile: ports, encoding: .utf8)
-            func address(_ key: String) -> String {
-                text.split(separator: "\n").first { $0.hasPrefix(key + " ") }.map {
-                    String($0.dropFirst(key.count + 1))
-                }
-                    ?? ""
-            }
-            return Hub(process: process, listen: address("listen"), admin: address("admin"), id: id)
+            let hub = try PipelineBenchmark.startHub(
+                id, work: work, binDirectory: binDirectory,
+                settings: """
+                    hub_id: \(id)
+                    evaluation_interval: \(settings.evaluationSeconds)s
+                    store: { kind: postgres, url: "\(url)", pool: 8 }
+                    """)
+            return Hub(process: hub.process, listen: hub.listen, admin: hub.admin, id: id)
         }
 
         func pipeline() async throws {
@@ -231,33 +184,15 @@ enum PostgresBenchmark {
             defer { for agent in agentProcesses { agent.stop() } }
             for n in 1...agents {
                 // Agents 1 and 3 prefer hub a, agent 2 hub b; each lists both.
-                let endpoints = (n == 2 ? hubs.reversed() : hubs).map { "\"\($0.listen)\"" }.joined(separator: ", ")
-                let config = "\(work)/agent-\(n).yaml"
-                try """
-                agent_id: bench-\(n)
-                labels: { service: bench, version: 1.0.\(n) }
-                endpoints: [\(endpoints)]
-                tls: { ca: \(work)/certs/ca.pem, cert: \(work)/certs/agent-bench-\(n).pem, key: \(work)/certs/agent-bench-\(n).key }
-                ingest: { socket: \(work)/agent-\(n).sock }
-                buffer: { path: \(work)/agent-\(n).db, max_bytes: 4GiB }
-                shipping: { max_batch_records: 4000, max_batch_bytes: \(PipelineBenchmark.batchBytes), max_in_flight: 16 }
-                sampling: { interval: 10s }
-                """.write(toFile: config, atomically: true, encoding: .utf8)
                 agentProcesses.append(
-                    try BenchProcess(
-                        binDirectory.appendingPathComponent("vigil-agent").path,
-                        ["run", "--config", config, "--log-level", "warning"]))
-                guard BenchProcess.waitForFile("\(work)/agent-\(n).sock") else {
-                    throw BenchError("agent \(n) did not start")
-                }
+                    try PipelineBenchmark.startAgent(
+                        n, endpoints: (n == 2 ? hubs.reversed() : hubs).map(\.listen), work: work,
+                        binDirectory: binDirectory, batchRecords: 4000, inFlight: 16))
             }
             let clients = try (1...agents).map { n in
-                try BenchProcess(
-                    binDirectory.appendingPathComponent("vigil-bench").path,
-                    [
-                        "stream-client", "--socket", "\(work)/agent-\(n).sock", "--agent", "\(n)", "--seconds",
-                        "\(warmup + seconds)", "--rate", "\(max(1, settings.rate / agents))",
-                    ], captureOutput: true)
+                try PipelineBenchmark.startClient(
+                    n, work: work, binDirectory: binDirectory,
+                    arguments: ["--seconds", "\(warmup + seconds)", "--rate", "\(max(1, settings.rate / agents))"])
             }
             func stored() throws -> Int {
                 Int(try server.psql(name, "SELECT coalesce(sum(events), 0) FROM streams")) ?? 0

@@ -24,42 +24,8 @@ enum StoreBenchmark {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
         let store = try SQLiteEventStore.open(path: "\(work)/hub.db", rollsUpOnCommit: rollsUpOnCommit)
-        let base = Int64(Date().timeIntervalSince1970) * 1_000_000_000
-        var streams: [Data] = []
-        for n in 1...agents {
-            let stream = Data((0..<16).map { UInt8(truncatingIfNeeded: n &* 7 &+ $0) })
-            streams.append(stream)
-            _ = try await store.openStream(
-                AgentHello(
-                    agentID: "bench-\(n)", streamID: stream, hostname: "host-\(n)", agentVersion: "bench",
-                    labels: ["service": "bench", "version": "1.0.\(n)"]),
-                at: base)
-        }
-        var nextSeq = [UInt64](repeating: 1, count: agents)
-        var made = 0
-        func round() -> [IncomingBatch] {
-            (0..<batchesPerCommit).map { b in
-                let agent = b % agents
-                let records = (0..<batchRecords).map { i in
-                    event(index: made + b * batchRecords + i, agent: agent, base: base)
-                }
-                defer { nextSeq[agent] += UInt64(batchRecords) }
-                return IncomingBatch(
-                    agentID: "bench-\(agent + 1)", streamID: streams[agent], firstSeq: nextSeq[agent],
-                    records: records, previousSeq: nextSeq[agent] - 1)
-            }
-        }
-        // Wall time of the awaited calls: nothing else runs meanwhile but the store's WAL checkpointer.
-        var committing = Duration.zero
-        var stored = 0
-        while made < events {
-            let batches = round()
-            let start = ContinuousClock.now
-            let outcomes = try await store.commit(batches, at: base)
-            committing += ContinuousClock.now - start
-            stored += outcomes.reduce(0) { $0 + $1.events }
-            made += batchesPerCommit * batchRecords
-        }
+        // Nothing else runs meanwhile but the store's WAL checkpointer.
+        let (stored, committing) = try await commit(events: events, to: store)
         let start = ContinuousClock.now
         var rolled = 0
         while true {
@@ -81,6 +47,59 @@ enum StoreBenchmark {
                 "then the job's readback",
                 String(
                     format: "%.2f µs per event (%d rolled up)", rolling.seconds / Double(max(1, rolled)) * 1e6, rolled))
+        }
+    }
+
+    /// Commits `events` events of a ``Workload`` to `store`; returns how many were stored and the wall time of
+    /// the awaited commits.
+    static func commit(events: Int, to store: any EventStore) async throws -> (stored: Int, committing: Duration) {
+        var workload = try await Workload(store: store)
+        var committing = Duration.zero
+        var stored = 0
+        while workload.made < events {
+            let batches = workload.next()
+            let start = ContinuousClock.now
+            let outcomes = try await store.commit(batches, at: workload.base)
+            committing += ContinuousClock.now - start
+            stored += outcomes.reduce(0) { $0 + $1.events }
+        }
+        return (stored, committing)
+    }
+
+    /// Three agents' streams, opened in `store`, and their batches: each ``next()`` is one group commit of
+    /// `batchesPerCommit` batches of `batchRecords` events, the agents taking turns.
+    struct Workload {
+        let base = Int64(Date().timeIntervalSince1970) * 1_000_000_000
+        private var streams: [Data] = []
+        private var nextSeq = [UInt64](repeating: 1, count: agents)
+        /// Events made so far.
+        private(set) var made = 0
+
+        init(store: any EventStore) async throws {
+            for n in 1...agents {
+                let stream = Data((0..<16).map { UInt8(truncatingIfNeeded: n &* 7 &+ $0) })
+                streams.append(stream)
+                _ = try await store.openStream(
+                    AgentHello(
+                        agentID: "bench-\(n)", streamID: stream, hostname: "host-\(n)", agentVersion: "bench",
+                        labels: ["service": "bench", "version": "1.0.\(n)"]),
+                    at: base)
+            }
+        }
+
+        mutating func next() -> [IncomingBatch] {
+            let batches = (0..<batchesPerCommit).map { b in
+                let agent = b % agents
+                let records = (0..<batchRecords).map { i in
+                    event(index: made + b * batchRecords + i, agent: agent, base: base)
+                }
+                defer { nextSeq[agent] += UInt64(batchRecords) }
+                return IncomingBatch(
+                    agentID: "bench-\(agent + 1)", streamID: streams[agent], firstSeq: nextSeq[agent],
+                    records: records, previousSeq: nextSeq[agent] - 1)
+            }
+            made += batchesPerCommit * batchRecords
+            return batches
         }
     }
 
