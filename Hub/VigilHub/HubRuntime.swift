@@ -74,7 +74,8 @@ public struct HubRuntime: Sendable {
             postgresConnection = connection
             let postgres = try await PostgresEventStore.open(
                 connection, hubID: hubID,
-                rawRetentionDays: configuration.retention.raw.totalNanoseconds / 86_400_000_000_000, logger: logger)
+                rawRetentionDays: configuration.retention.raw.totalNanoseconds / 86_400_000_000_000,
+                timeout: configuration.store.timeout, logger: logger)
             store = postgres
             storeCloser = StoreCloser(postgres)
         }

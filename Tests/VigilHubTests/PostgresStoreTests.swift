@@ -162,7 +162,7 @@ struct PostgresStoreTests: StoreTestInput {
         #expect(try fixture.psql("SELECT count(*) FROM events_default") == "2")
         // Four days on, that day is in the window: its partition is made and the rows move into it.
         try await store.partitions.ensure(
-            .events, days: [today + 5], today: today + 4, client: store.client, logger: store.logger)
+            .events, days: [today + 5], today: today + 4, pool: store.pool, logger: store.logger)
         let name = "events_d" + PostgresPartitions.dayText(today + 5)
         #expect(try fixture.psql("SELECT count(*) FROM \(name)") == "2")
         #expect(try fixture.psql("SELECT count(*) FROM events_default") == "0")
@@ -377,6 +377,51 @@ struct PostgresStoreTests: StoreTestInput {
         #expect(try await store.totals().events == 10)
     }
 
+    @Test("a link to PostgreSQL gone silent fails every call within the timeout; commits resume when it is back")
+    func silentLink() async throws {
+        let server = try PostgresServer.dedicated()
+        defer { server.stop() }
+        let database = try server.database()
+        // TCP through a proxy that can stop passing bytes while keeping both sockets open, as a cut link or a
+        // frozen server looks: no error arrives, the queries just wait.
+        let proxy = try FaultProxy(targetPort: server.port)
+        defer { proxy.close() }
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        let store = try await PostgresEventStore.open(
+            .init(
+                target: try PostgresTarget.parse("postgres://vigil@127.0.0.1:\(proxy.port)/\(database)?sslmode=disable")
+            ),
+            hubID: "hub-a", timeout: .seconds(2), logger: quiet)
+        let hello = AgentHello(
+            agentID: "web-01", streamID: Records.stream(1), hostname: "h", agentVersion: "1", labels: [:])
+        _ = try await store.openStream(hello, at: now)
+        _ = try await store.commit([batch(first: 1, Records.events(1...5))], at: now)
+        proxy.set(.blackhole)
+        // One after another, as the hub's committer calls them: each must give up on time, or the next one (and
+        // every ack behind it) would wait for TCP to time out.
+        for round in 0..<2 {
+            let started = ContinuousClock.now
+            await #expect(throws: StoreError.self) { _ = try await store.openStream(hello, at: now) }
+            await #expect(throws: StoreError.self) {
+                _ = try await store.commit([batch(first: 6, Records.events(6...10))], at: now)
+            }
+            let failed = await #expect(throws: StoreError.self) { _ = try await store.totals() }
+            #expect(
+                failed?.message.contains("no answer from \(store.location) within 2 s") == true,
+                "\(String(describing: failed))")
+            let took = ContinuousClock.now - started
+            #expect(took < .seconds(9), "round \(round): three calls took \(took) with a 2 s timeout")
+        }
+        proxy.set(.pass)
+        let back = await eventually(30) {
+            (try? await store.commit([batch(first: 6, Records.events(6...10))], at: now)) != nil
+        }
+        #expect(back, "commits did not resume after the link came back")
+        #expect(try await store.totals().events == 10)
+        #expect(try await store.openStream(hello, at: now) == 10)
+    }
+
     @Test("one replica of two leads; when its session ends the other leads within two tries")
     func leaderElection() async throws {
         let server = try PostgresServer.start()
@@ -414,5 +459,42 @@ struct PostgresStoreTests: StoreTestInput {
         #expect(rows.contains("hub-\(other == 0 ? "a" : "b")|t"), "\(rows)")
         tasks[other].cancel()
         _ = try? await tasks[other].value
+    }
+
+    @Test("a leader whose link goes silent steps down, and the server frees the lock for the other replica")
+    func leaderLinkSilent() async throws {
+        let server = try PostgresServer.start()
+        let database = try server.database()
+        _ = try await StoreFixture.openPostgres(server: server, database: database, hubID: "hub-a")
+        let proxy = try FaultProxy(targetPort: server.port)
+        defer { proxy.close() }
+        let viaProxy = PostgresEventStore.Connection(
+            target: try PostgresTarget.parse("postgres://vigil@127.0.0.1:\(proxy.port)/\(database)?sslmode=disable"))
+        let direct = PostgresEventStore.Connection(target: try PostgresTarget.parse(server.url(database)))
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        let a = LeaderElection(connection: viaProxy, hubID: "hub-a", tryInterval: .milliseconds(200), logger: quiet) {}
+        let taskA = Task { try await a.run() }
+        #expect(await eventually(10) { a.isLeader })
+        let b = LeaderElection(connection: direct, hubID: "hub-b", tryInterval: .milliseconds(200), logger: quiet) {}
+        let taskB = Task { try await b.run() }
+        defer {
+            taskA.cancel()
+            taskB.cancel()
+        }
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(!b.isLeader, "the lock is held")
+        // The link goes silent: no reset, no close, nothing arrives in either direction.
+        let cut = ContinuousClock.now
+        proxy.set(.blackhole)
+        #expect(await eventually(5) { !a.isLeader }, "the cut-off leader went on leading")
+        let steppedDown = ContinuousClock.now - cut
+        #expect(await !a.confirm())
+        // The server ends the silent session after its idle limit, which frees the lock.
+        #expect(await eventually(10) { b.isLeader }, "the other replica never took over")
+        let tookOver = ContinuousClock.now - cut
+        #expect(steppedDown < .seconds(2), "stepped down after \(steppedDown)")
+        #expect(tookOver < a.idleLimit + .seconds(2), "took over \(tookOver) after the cut")
+        #expect(!a.isLeader)
     }
 }

@@ -84,7 +84,9 @@ extension HubConfiguration {
     }
 
     private static func store(_ node: ConfigNode) throws(HubConfigurationError) -> Store {
-        let map = try node.mapping(allowedKeys: ["kind", "path", "url", "password_file", "ca", "pool", "durability"])
+        let map = try node.mapping(allowedKeys: [
+            "kind", "path", "url", "password_file", "ca", "pool", "timeout", "durability",
+        ])
         var store = Store()
         if let kind = map["kind"] {
             store.kind = try kind.value(expected: "sqlite or postgres") { Store.Kind(rawValue: $0) }
@@ -103,6 +105,7 @@ extension HubConfiguration {
         if let file = map["password_file"] { store.passwordFile = try file.nonEmptyString(expected: "a file path") }
         if let ca = map["ca"] { store.ca = try ca.nonEmptyString(expected: "a PEM file path") }
         if let pool = map["pool"] { store.pool = try pool.positiveInteger(max: 200) }
+        if let timeout = map["timeout"] { store.timeout = try timeout.duration(minimum: .seconds(1)) }
         if let durability = map["durability"] {
             store.durability = try durability.value(expected: "full or normal") { Store.Durability(rawValue: $0) }
         }

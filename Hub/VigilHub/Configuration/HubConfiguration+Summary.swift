@@ -30,6 +30,7 @@ extension HubConfiguration {
                 ("store.password_file", store.passwordFile ?? "(none: no password)"),
                 ("store.ca", store.ca ?? "(the system's trust store)"),
                 ("store.pool", String(store.pool)),
+                ("store.timeout", d(store.timeout)),
             ]
         }
         lines += [

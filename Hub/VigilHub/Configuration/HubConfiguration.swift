@@ -75,6 +75,9 @@ public struct HubConfiguration: Sendable, Hashable {
         public var ca: String?
         /// `store.pool`: PostgreSQL connections per hub. Default 8.
         public var pool = 8
+        /// `store.timeout`: how long one PostgreSQL statement may go unanswered before the hub gives up on it
+        /// and on its connection (nothing of it is acknowledged; agents send it again). Default 30 s.
+        public var timeout = Duration.seconds(30)
         /// `store.durability`: what an `Ack` promises. Default `full`.
         public var durability = Durability.full
 

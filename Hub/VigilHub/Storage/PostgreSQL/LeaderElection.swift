@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
@@ -15,6 +16,11 @@ import Synchronization
 // - A leader confirms its session (`SELECT 1` on the lock's connection) before every evaluation; if that
 //   fails it steps down at once, so a replica cut off from the database does not go on notifying while
 //   another one has taken over.
+// - A cut link cannot keep a leader: every statement on the lock's session has a deadline (``deadline``,
+//   one evaluation interval); a leader whose heartbeat misses it steps down and closes the session. The
+//   session is also set to end on the server after ``idleLimit`` without a statement (`idle_session_timeout`),
+//   so the server frees the lock of a leader it cannot hear from (after that leader stepped down), and another
+//   replica takes over: within about 2.5 evaluation intervals of the cut, where a dead leader's takes two.
 // - On becoming leader it calls `onElected` first (the alert manager and the decision engine reload the
 //   state the previous leader saved), then reports itself leader.
 
@@ -58,11 +64,19 @@ public final class LeaderElection: Service, Sendable {
     /// Times this replica became leader since start.
     public var elections: UInt64 { state.withLock { $0.elections } }
 
+    /// How long a statement on the lock's session may take before the session is given up (a second at
+    /// least: a busy server or machine must not make leadership flap).
+    var deadline: Duration { max(tryInterval * 2, .seconds(1)) }
+    /// How long the server keeps a session that sends nothing. A leader whose link went silent has stepped
+    /// down before this (its heartbeat, every ``tryInterval``, missed its ``deadline``), so the lock is freed
+    /// for another replica only once no one leads.
+    var idleLimit: Duration { max(deadline + tryInterval * 2, .seconds(2)) }
+
     /// Whether this replica still leads: confirms its session with the server; steps down if it cannot.
     public func confirm() async -> Bool {
         guard isLeader, let connection = session.withLock({ $0 }) else { return false }
         do {
-            try await connection.query("SELECT 1", logger: logger)
+            try await bounded(connection, "SELECT 1")
             return true
         } catch {
             stepDown(because: "\(PostgresEventStore.classify(error, as: .read, doing: "confirm the leader lock"))")
@@ -78,6 +92,10 @@ public final class LeaderElection: Service, Sendable {
                     configuration: try PostgresEventStore.connectionConfiguration(connection), id: 1, logger: logger)
                 session.withLock { $0 = opened }
                 do {
+                    let idle = idleLimit.components
+                    let idleMilliseconds = idle.seconds * 1000 + idle.attoseconds / 1_000_000_000_000_000
+                    try await bounded(
+                        opened, PostgresQuery(unsafeSQL: "SET idle_session_timeout = \(idleMilliseconds)"))
                     try await hold(opened)
                 } catch {
                     stepDown(because: "\(PostgresEventStore.classify(error, as: .read, doing: "hold the leader lock"))")
@@ -98,9 +116,7 @@ public final class LeaderElection: Service, Sendable {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // A leader keeps its session checked by the heartbeat below.
             if !isLeader {
-                let rows = try await connection.query(
-                    "SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger
-                ).collect()
+                let rows = try await bounded(connection, "SELECT pg_try_advisory_lock(\(Self.lockKey))")
                 if try rows.first?.decode(Bool.self) == true {
                     await onElected()
                     state.withLock {
@@ -118,13 +134,26 @@ public final class LeaderElection: Service, Sendable {
     /// The replica's heartbeat row: what `/v1/status` lists, and whether it leads.
     private func beat(_ connection: PostgresConnection) async throws {
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
-        try await connection.query(
+        try await bounded(
+            connection,
             """
             INSERT INTO replicas (hub_id, listen, admin, started, last_beat, leader)
             VALUES (\(hubID), \(addresses.listen), \(addresses.admin), \(startedUnixNano), \(now), \(isLeader))
             ON CONFLICT (hub_id) DO UPDATE SET listen = excluded.listen, admin = excluded.admin,
                 started = excluded.started, last_beat = excluded.last_beat, leader = excluded.leader
-            """, logger: logger)
+            """)
+    }
+
+    /// Runs `query` on the lock's session within ``deadline``; past it, closes the session (freeing the lock on
+    /// the server, if the server still hears us) and throws.
+    @discardableResult
+    private func bounded(_ connection: PostgresConnection, _ query: PostgresQuery) async throws -> [PostgresRow] {
+        let logger = logger
+        return try await PostgresPool.race(within: deadline, location: self.connection.target.description) {
+            try await connection.query(query, logger: logger).collect()
+        } onTimeout: {
+            _ = connection.close() as EventLoopFuture<Void>
+        }
     }
 
     private func stepDown(because reason: String) {

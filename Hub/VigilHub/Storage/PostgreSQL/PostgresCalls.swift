@@ -34,11 +34,11 @@ enum PostgresCalls {
     /// Calls of commits after position `after` (an xid; 0 for the start) whose time is at or after `since`, up
     /// to about `limit` calls (whole commits), and the position to continue from.
     static func read(
-        after: Int64, since: Int64, limit: Int, client: PostgresClient, logger: Logger
+        after: Int64, since: Int64, limit: Int, pool: PostgresPool, logger: Logger
     ) async throws
         -> CallBatch
     {
-        try await client.withConnection { connection in
+        try await pool.withConnection { connection in
             let xmin = try await snapshotXmin(connection, logger: logger)
             var batch = CallBatch(calls: [], lastRowid: after, rowsRead: 0)
             let rows = try await connection.query(
@@ -68,8 +68,8 @@ enum PostgresCalls {
     }
 
     /// The current position (calls committed so far are behind it).
-    static func position(client: PostgresClient, logger: Logger) async throws -> Int64 {
-        let xmin = try await client.withConnection { connection in try await snapshotXmin(connection, logger: logger) }
+    static func position(pool: PostgresPool, logger: Logger) async throws -> Int64 {
+        let xmin = try await pool.withConnection { connection in try await snapshotXmin(connection, logger: logger) }
         return max(0, xmin - 1)
     }
 
@@ -80,8 +80,8 @@ enum PostgresCalls {
     }
 
     /// Deletes call rows whose newest call is before `cutoff`.
-    static func expire(before cutoff: Int64, client: PostgresClient, logger: Logger) async throws {
-        try await client.query("DELETE FROM call_batches WHERE newest_time < \(cutoff)", logger: logger)
+    static func expire(before cutoff: Int64, pool: PostgresPool, logger: Logger) async throws {
+        try await pool.query("DELETE FROM call_batches WHERE newest_time < \(cutoff)")
     }
 
     private static func decode(_ buffer: inout ByteBuffer) -> CallRecord? {

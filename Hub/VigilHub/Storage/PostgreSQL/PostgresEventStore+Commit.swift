@@ -18,9 +18,7 @@ extension PostgresEventStore {
 
     public func commit(_ batches: [IncomingBatch], at now: Int64) async throws(StoreError) -> [BatchOutcome] {
         if batches.isEmpty { return [] }
-        return try await withinTimeout("store \(batches.count) batches", code: .write) { () async throws(StoreError) in
-            try await self.commitNow(batches, at: now)
-        }
+        return try await commitNow(batches, at: now)
     }
 
     private func commitNow(_ batches: [IncomingBatch], at now: Int64) async throws(StoreError) -> [BatchOutcome] {
@@ -32,7 +30,7 @@ extension PostgresEventStore {
         var attempt = 1
         while true {
             do {
-                return try await client.withTransaction(logger: logger) { connection in
+                return try await pool.withTransaction { [logger] connection in
                     try await Self.store(
                         batches, now: now, method: self.writeMethod, connection: connection, logger: logger)
                 }
@@ -60,12 +58,12 @@ extension PostgresEventStore {
             }
         }
         let today = today()
-        try await partitions.ensure(.events, days: eventDays, today: today, client: client, logger: logger)
-        try await partitions.ensure(.samples, days: sampleDays, today: today, client: client, logger: logger)
+        try await partitions.ensure(.events, days: eventDays, today: today, pool: pool, logger: logger)
+        try await partitions.ensure(.samples, days: sampleDays, today: today, pool: pool, logger: logger)
         // Rollup days are the records' days.
-        try await partitions.ensure(.eventRollups, days: eventDays, today: today, client: client, logger: logger)
-        try await partitions.ensure(.errorRollups, days: eventDays, today: today, client: client, logger: logger)
-        try await partitions.ensure(.sampleRollups, days: sampleDays, today: today, client: client, logger: logger)
+        try await partitions.ensure(.eventRollups, days: eventDays, today: today, pool: pool, logger: logger)
+        try await partitions.ensure(.errorRollups, days: eventDays, today: today, pool: pool, logger: logger)
+        try await partitions.ensure(.sampleRollups, days: sampleDays, today: today, pool: pool, logger: logger)
     }
 
     /// One stream's row, locked for this transaction.

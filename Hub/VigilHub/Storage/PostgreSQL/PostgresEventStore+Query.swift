@@ -8,33 +8,28 @@ import PostgresNIO
 
 extension PostgresEventStore {
     public func totals() async throws(StoreError) -> StoreTotals {
-        try await withinTimeout("read the totals", code: .read) { () async throws(StoreError) in
-            try await self.readTotals()
-        }
+        try await readTotals()
     }
 
     public func agents() async throws(StoreError) -> [AgentRecord] {
-        try await withinTimeout("list agents", code: .read) { () async throws(StoreError) in try await self.readAgents()
-        }
+        try await readAgents()
     }
 
     public func records(matching query: RecordQuery) async throws(StoreError) -> [StoredRecord] {
-        try await withinTimeout("query records", code: .read) { () async throws(StoreError) in
-            try await self.readRecords(matching: query)
-        }
+        try await readRecords(matching: query)
     }
 
     private func readTotals() async throws(StoreError) -> StoreTotals {
         do {
             var totals = StoreTotals()
-            let streams = try await client.query(
+            let streams = try await pool.query(
                 """
                 SELECT coalesce(sum(events), 0)::bigint, coalesce(sum(samples), 0)::bigint,
                        coalesce(sum(duplicates), 0)::bigint, coalesce(sum(duplicate_events), 0)::bigint,
                        coalesce(sum(gaps), 0)::bigint, coalesce(sum(missing), 0)::bigint, count(*)
                 FROM streams
-                """, logger: logger)
-            for try await (e, s, d, de, g, m, n) in streams.decode(
+                """)
+            for (e, s, d, de, g, m, n) in try streams.decode(
                 (Int64, Int64, Int64, Int64, Int64, Int64, Int64).self)
             {
                 totals.events = Self.unsigned(e)
@@ -45,9 +40,9 @@ extension PostgresEventStore {
                 totals.missingRecords = Self.unsigned(m)
                 totals.streams = Self.unsigned(n)
             }
-            let agents = try await client.query(
-                "SELECT count(*), count(connected_hub) FROM agents", logger: logger)
-            for try await (all, connected) in agents.decode((Int64, Int64).self) {
+            let agents = try await pool.query(
+                "SELECT count(*), count(connected_hub) FROM agents")
+            for (all, connected) in try agents.decode((Int64, Int64).self) {
                 totals.agents = Self.unsigned(all)
                 totals.connectedAgents = Self.unsigned(connected)
             }
@@ -59,7 +54,7 @@ extension PostgresEventStore {
 
     private func readAgents() async throws(StoreError) -> [AgentRecord] {
         do {
-            let rows = try await client.query(
+            let rows = try await pool.query(
                 """
                 SELECT a.agent_id, a.hostname, a.agent_version, a.labels, a.connected_hub IS NOT NULL, a.first_seen,
                        a.last_seen, a.newest_record, a.stream_id,
@@ -68,9 +63,9 @@ extension PostgresEventStore {
                        coalesce(sum(s.gaps), 0)::bigint, count(s.stream_id)
                 FROM agents a LEFT JOIN streams s ON s.agent_id = a.agent_id
                 GROUP BY a.agent_id ORDER BY a.agent_id
-                """, logger: logger)
+                """)
             var agents: [AgentRecord] = []
-            for try await row in rows {
+            for row in rows.rows {
                 let (id, hostname, version, labels, connected, first, last) = try row.decode(
                     (String, String, String, String, Bool, Int64, Int64).self)
                 let columns = row.makeRandomAccess()
@@ -97,11 +92,11 @@ extension PostgresEventStore {
     /// The stored high-water mark of one stream; 0 when the stream is unknown.
     public func highWaterMark(agentID: String, streamID: Data) async throws(StoreError) -> UInt64 {
         do {
-            let rows = try await client.query(
+            let rows = try await pool.query(
                 """
                 SELECT hwm FROM streams WHERE agent_id = \(Self.text(agentID)) AND stream_id = \(ByteBuffer(bytes: streamID))
-                """, logger: logger)
-            for try await hwm in rows.decode(Int64.self) { return UInt64(max(0, hwm)) }
+                """)
+            for hwm in try rows.decode(Int64.self) { return UInt64(max(0, hwm)) }
             return 0
         } catch {
             throw Self.classify(error, as: .read, doing: "read a stream's high-water mark")
@@ -112,9 +107,9 @@ extension PostgresEventStore {
         do {
             var bindings = PostgresBindings()
             let sql = Self.mergedSQL(query, bindings: &bindings)
-            let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+            let rows = try await pool.query(PostgresQuery(unsafeSQL: sql, binds: bindings))
             var records: [StoredRecord] = []
-            for try await row in rows {
+            for row in rows.rows {
                 let c = row.makeRandomAccess()
                 let kind = try c[0].decode(Int32.self)
                 let body: StoredRecord.Body
@@ -151,7 +146,7 @@ extension PostgresEventStore {
     public func prepareAhead(at nowUnixNano: Int64) async throws(StoreError) {
         do {
             try await partitions.makeAhead(
-                today: nowUnixNano / 86_400_000_000_000, client: client, logger: logger)
+                today: nowUnixNano / 86_400_000_000_000, pool: pool, logger: logger)
         } catch {
             throw Self.classify(error, as: .write, doing: "make the coming days' partitions")
         }
@@ -160,13 +155,13 @@ extension PostgresEventStore {
     public func deleteRaw(olderThan cutoff: Int64, limit: Int) async throws(StoreError) -> Int {
         do {
             var deleted = try await partitions.expire(
-                .events, before: cutoff, limit: limit, client: client, logger: logger)
+                .events, before: cutoff, limit: limit, pool: pool, logger: logger)
             if deleted < limit {
                 deleted += try await partitions.expire(
-                    .samples, before: cutoff, limit: limit - deleted, client: client, logger: logger)
+                    .samples, before: cutoff, limit: limit - deleted, pool: pool, logger: logger)
             }
             try await PostgresCalls.expire(
-                before: Int64(Date().timeIntervalSince1970 * 1e9) - 3_600_000_000_000, client: client, logger: logger)
+                before: Int64(Date().timeIntervalSince1970 * 1e9) - 3_600_000_000_000, pool: pool, logger: logger)
             return deleted
         } catch {
             throw Self.classify(error, as: .write, doing: "delete expired records")

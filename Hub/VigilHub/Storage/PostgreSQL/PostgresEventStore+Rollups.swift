@@ -25,7 +25,7 @@ extension PostgresEventStore: RollupStore {
             var deleted = 0
             for table in [PostgresPartitions.Table.eventRollups, .errorRollups, .sampleRollups] where deleted < limit {
                 deleted += try await partitions.expire(
-                    table, before: minute, limit: limit - deleted, client: client, logger: logger)
+                    table, before: minute, limit: limit - deleted, pool: pool, logger: logger)
             }
             return deleted
         } catch {
@@ -35,14 +35,14 @@ extension PostgresEventStore: RollupStore {
 
     public func rolledUpServices(minutes: ClosedRange<Int64>) async throws(StoreError) -> [String] {
         do {
-            let rows = try await client.query(
+            let rows = try await pool.query(
                 """
                 SELECT DISTINCT service FROM event_rollups WHERE minute BETWEEN \(minutes.lowerBound) AND \(minutes.upperBound)
                 UNION SELECT DISTINCT service FROM sample_rollups
                     WHERE minute BETWEEN \(minutes.lowerBound) AND \(minutes.upperBound) AND service != ''
-                """, logger: logger)
+                """)
             var services: [String] = []
-            for try await service in rows.decode(String.self) { services.append(service) }
+            for service in try rows.decode(String.self) { services.append(service) }
             // Sorted as SQLite sorts (by bytes), not by the database's collation.
             return services.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         } catch {
@@ -54,15 +54,15 @@ extension PostgresEventStore: RollupStore {
         service: String, minutes: ClosedRange<Int64>
     ) async throws(StoreError) -> [EventRollupRow] {
         do {
-            let rows = try await client.query(
+            let rows = try await pool.query(
                 """
                 SELECT service, minute, version, agent_id, name, count, errors, duration_sum, sketch, scores, promoters,
                        detractors
                 FROM event_rollups
                 WHERE service = \(Self.text(service)) AND minute BETWEEN \(minutes.lowerBound) AND \(minutes.upperBound)
-                """, logger: logger)
+                """)
             var result: [EventRollupRow] = []
-            for try await row in rows {
+            for row in rows.rows {
                 let (service, minute, version, host, name) = try row.decode(
                     (String, Int64, String, String, String).self)
                 result.append(
@@ -81,13 +81,13 @@ extension PostgresEventStore: RollupStore {
         service: String, minutes: ClosedRange<Int64>
     ) async throws(StoreError) -> [SampleRollupRow] {
         do {
-            let rows = try await client.query(
+            let rows = try await pool.query(
                 """
                 SELECT minute, version, agent_id, metric, count, sum, min, max FROM sample_rollups
                 WHERE service = \(Self.text(service)) AND minute BETWEEN \(minutes.lowerBound) AND \(minutes.upperBound)
-                """, logger: logger)
+                """)
             var result: [SampleRollupRow] = []
-            for try await (minute, version, host, metric, count, sum, min, max) in rows.decode(
+            for (minute, version, host, metric, count, sum, min, max) in try rows.decode(
                 (Int64, String, String, String, Int64, Double, Double, Double).self)
             {
                 result.append(
@@ -108,7 +108,7 @@ extension PostgresEventStore: RollupStore {
         do {
             let low = Swift.min(recent.lowerBound, previous.lowerBound)
             let high = Swift.max(recent.upperBound, previous.upperBound)
-            let rows = try await client.query(
+            let rows = try await pool.query(
                 """
                 SELECT version, category,
                        coalesce(sum(CASE WHEN minute >= \(recent.lowerBound) AND minute < \(recent.upperBound) THEN count END), 0)::bigint,
@@ -116,9 +116,9 @@ extension PostgresEventStore: RollupStore {
                 FROM error_rollups
                 WHERE service = \(Self.text(service)) AND minute >= \(low) AND minute < \(high)
                 GROUP BY version, category
-                """, logger: logger)
+                """)
             var result: [ErrorCategoryCount] = []
-            for try await (version, category, r, p) in rows.decode((String, String, Int64, Int64).self) {
+            for (version, category, r, p) in try rows.decode((String, String, Int64, Int64).self) {
                 result.append(ErrorCategoryCount(version: version, category: category, recent: r, previous: p))
             }
             return result.sorted {
@@ -135,7 +135,7 @@ extension PostgresEventStore: RollupStore {
     public func calls(afterRowid rowid: Int64, sinceUnixNano: Int64, limit: Int) async throws(StoreError) -> CallBatch {
         do {
             return try await PostgresCalls.read(
-                after: rowid, since: sinceUnixNano, limit: limit, client: client, logger: logger)
+                after: rowid, since: sinceUnixNano, limit: limit, pool: pool, logger: logger)
         } catch {
             throw Self.classify(error, as: .read, doing: "read the newest calls")
         }
@@ -144,7 +144,7 @@ extension PostgresEventStore: RollupStore {
     /// The position behind every call committed so far.
     public func lastEventRowid() async throws(StoreError) -> Int64 {
         do {
-            return try await PostgresCalls.position(client: client, logger: logger)
+            return try await PostgresCalls.position(pool: pool, logger: logger)
         } catch {
             throw Self.classify(error, as: .read, doing: "read the newest call position")
         }

@@ -21,7 +21,7 @@ extension PostgresEventStore: DecisionStateStore, AlertStateStore {
     public func saveDecisionState(_ state: DecisionState, at now: Int64) async throws(StoreError) {
         let rows = DecisionStateRows.encode(state)
         do {
-            try await client.withTransaction(logger: logger) { connection in
+            try await pool.withTransaction { [logger] connection in
                 try await connection.query("DELETE FROM decision_state", logger: logger)
                 if rows.isEmpty { return }
                 try await connection.query(
@@ -49,7 +49,7 @@ extension PostgresEventStore: DecisionStateStore, AlertStateStore {
     public func saveAlerts(_ alerts: [ActiveAlert], at now: Int64) async throws(StoreError) {
         let rows = AlertStateRows.encode(alerts)
         do {
-            try await client.withTransaction(logger: logger) { connection in
+            try await pool.withTransaction { [logger] connection in
                 try await connection.query("DELETE FROM alert_state", logger: logger)
                 if rows.isEmpty { return }
                 try await connection.query(
@@ -76,11 +76,11 @@ extension PostgresEventStore: DecisionStateStore, AlertStateStore {
         }
         let body = String(decoding: data, as: UTF8.self)
         do {
-            try await client.query(
+            try await pool.query(
                 """
                 INSERT INTO evaluation_results (kind, body, updated) VALUES ('recommendations', \(body), \(now))
                 ON CONFLICT (kind) DO UPDATE SET body = excluded.body, updated = excluded.updated
-                """, logger: logger)
+                """)
         } catch {
             throw Self.classify(error, as: .write, doing: "save the recommendations")
         }
@@ -104,11 +104,10 @@ extension PostgresEventStore: DecisionStateStore, AlertStateStore {
     /// The replicas' heartbeat rows, by hub id; a replica is alive when it beat within `stale` of `now`.
     public func replicas(now: Int64, stale: Duration) async throws(StoreError) -> [StatusReport.Replica] {
         do {
-            let rows = try await client.query(
-                "SELECT hub_id, listen, admin, started, last_beat, leader FROM replicas ORDER BY hub_id",
-                logger: logger)
+            let rows = try await pool.query(
+                "SELECT hub_id, listen, admin, started, last_beat, leader FROM replicas ORDER BY hub_id")
             var replicas: [StatusReport.Replica] = []
-            for try await (hub, listen, admin, started, beat, leader) in rows.decode(
+            for (hub, listen, admin, started, beat, leader) in try rows.decode(
                 (String, String, String, Int64, Int64, Bool).self)
             {
                 let ago = Double(max(0, now - beat)) / 1e9
@@ -126,7 +125,7 @@ extension PostgresEventStore: DecisionStateStore, AlertStateStore {
 
     private func bodies(_ query: PostgresQuery) async throws -> [(String, String)] {
         var rows: [(String, String)] = []
-        for try await row in try await client.query(query, logger: logger).decode((String, String).self) {
+        for row in try await pool.query(query).decode((String, String).self) {
             rows.append(row)
         }
         return rows

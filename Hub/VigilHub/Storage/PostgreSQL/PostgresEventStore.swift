@@ -31,6 +31,8 @@ public final class PostgresEventStore: EventStore, Sendable {
     /// The replica's name: agents connected through it are marked with it.
     public let hubID: String
     let client: PostgresClient
+    /// The pool with a deadline on every call: what every statement goes through.
+    let pool: PostgresPool
     let logger: Logger
     let partitions: PostgresPartitions
     /// How long a commit or a read may wait for the server before it fails (a server that is gone otherwise
@@ -49,6 +51,7 @@ public final class PostgresEventStore: EventStore, Sendable {
         self.writeMethod = writeMethod
         self.hubID = hubID
         self.client = client
+        self.pool = PostgresPool(client: client, location: target.description, timeout: timeout, logger: logger)
         self.partitions = partitions
         self.logger = logger
         self.runner = Task { await client.run() }
@@ -126,7 +129,7 @@ public final class PostgresEventStore: EventStore, Sendable {
             partitions: PostgresPartitions(daysBack: rawRetentionDays + 1), timeout: timeout,
             writeMethod: writeMethod, logger: logger)
         do {
-            try await store.partitions.makeAhead(today: store.today(), client: client, logger: logger)
+            try await store.partitions.makeAhead(today: store.today(), pool: store.pool, logger: logger)
         } catch {
             throw classify(error, as: .open, doing: "make partitions in \(target)")
         }
@@ -141,7 +144,7 @@ public final class PostgresEventStore: EventStore, Sendable {
     /// Names of the migrations applied to the database, oldest first.
     public func appliedMigrations() async throws(StoreError) -> [String] {
         do {
-            return try await client.withConnection { connection in
+            return try await pool.withConnection { [logger] connection in
                 try await PostgresSchema.applied(connection, logger: logger)
             }
         } catch {
@@ -155,7 +158,7 @@ public final class PostgresEventStore: EventStore, Sendable {
         let streamID = ByteBuffer(bytes: hello.streamID)
         let agentID = Self.text(hello.agentID)
         do {
-            return try await client.withTransaction(logger: logger) { connection in
+            return try await pool.withTransaction { [logger] connection in
                 try await connection.query(
                     """
                     INSERT INTO agents (agent_id, hostname, agent_version, labels, first_seen, last_seen, connected_hub,
@@ -185,11 +188,11 @@ public final class PostgresEventStore: EventStore, Sendable {
     public func markDisconnected(agentID: String, at now: Int64) async throws(StoreError) {
         do {
             // Only if it is still connected through this replica: after a fail-over another one holds it.
-            try await client.query(
+            try await pool.query(
                 """
                 UPDATE agents SET connected_hub = NULL, last_seen = greatest(last_seen, \(now))
                 WHERE agent_id = \(Self.text(agentID)) AND connected_hub = \(hubID)
-                """, logger: logger)
+                """)
         } catch {
             throw Self.classify(error, as: .write, doing: "mark an agent disconnected")
         }
@@ -199,36 +202,11 @@ public final class PostgresEventStore: EventStore, Sendable {
     /// stay as they are.
     public func markAllDisconnected() async throws(StoreError) {
         do {
-            try await client.query(
-                "UPDATE agents SET connected_hub = NULL WHERE connected_hub = \(hubID)", logger: logger)
+            try await pool.query(
+                "UPDATE agents SET connected_hub = NULL WHERE connected_hub = \(hubID)")
         } catch {
             throw Self.classify(error, as: .write, doing: "reset agent connections")
         }
-    }
-
-    /// Runs `body`, failing with `code` if it has not finished within ``timeout``: the commit is then not
-    /// acknowledged (if it did commit after all, the agent's resend is recognised as a duplicate).
-    func withinTimeout<T: Sendable>(
-        _ what: String, code: StoreError.Code, _ body: @escaping @Sendable () async throws(StoreError) -> T
-    ) async throws(StoreError) -> T {
-        let limit = timeout
-        let result: Result<T, StoreError>? = await withTaskGroup(of: Result<T, StoreError>?.self) { group in
-            group.addTask {
-                do throws(StoreError) { return .success(try await body()) } catch { return .failure(error) }
-            }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-        guard let result else {
-            throw StoreError(
-                code: code, message: "cannot \(what): no answer from \(location) within \(limit.components.seconds) s")
-        }
-        return try result.get()
     }
 
     /// Days since 1970-01-01 UTC, now.
@@ -323,6 +301,12 @@ public final class PostgresEventStore: EventStore, Sendable {
             default:
                 return StoreError(code: code, message: "cannot \(what): \(error.code)")
             }
+        }
+        if let error = error as? PostgresPool.Timeout {
+            return StoreError(code: code, message: "cannot \(what): \(error)")
+        }
+        if let error = error as? PostgresPool.Unreachable {
+            return StoreError(code: code, message: "cannot \(what): \(error)")
         }
         if error is CancellationError {
             return StoreError(code: .closed, message: "cannot \(what): cancelled")

@@ -66,31 +66,31 @@ final class PostgresPartitions: Sendable {
 
     /// Makes the partitions `table` needs for rows on `days` (today given by `today`), those not known yet.
     func ensure(
-        _ table: Table, days: Set<Int64>, today: Int64, client: PostgresClient, logger: Logger
+        _ table: Table, days: Set<Int64>, today: Int64, pool: PostgresPool, logger: Logger
     ) async throws {
         let window = (today - daysBack)...(today + daysAhead)
         let wanted = days.filter { window.contains($0) }.map { table.partition(day: $0) }
         let missing = known.withLock { known in wanted.filter { !known.contains($0) } }
         if missing.isEmpty { return }
         for day in days.filter({ window.contains($0) }).sorted() where missing.contains(table.partition(day: day)) {
-            try await make(table, day: day, client: client, logger: logger)
+            try await make(table, day: day, pool: pool, logger: logger)
         }
     }
 
     /// Makes every partition from today to today + `daysAhead` for each table (the leader's upkeep).
-    func makeAhead(today: Int64, client: PostgresClient, logger: Logger) async throws {
+    func makeAhead(today: Int64, pool: PostgresPool, logger: Logger) async throws {
         for table in Table.all {
             try await ensure(
-                table, days: Set(today...(today + daysAhead)), today: today, client: client, logger: logger)
+                table, days: Set(today...(today + daysAhead)), today: today, pool: pool, logger: logger)
         }
     }
 
     /// Makes one day's partition of `table`, moving that day's rows out of the default partition if it has any.
-    private func make(_ table: Table, day: Int64, client: PostgresClient, logger: Logger) async throws {
+    private func make(_ table: Table, day: Int64, pool: PostgresPool, logger: Logger) async throws {
         let name = table.partition(day: day)
         let from = day * table.unitsPerDay
         let to = from + table.unitsPerDay
-        try await client.withTransaction(logger: logger) { connection in
+        try await pool.withTransaction { connection in
             // One maker per table at a time, across replicas; it waits here, then finds the table made.
             try await connection.query(
                 "SELECT pg_advisory_xact_lock(\(Self.lockKey(table)))", logger: logger)
@@ -122,14 +122,14 @@ final class PostgresPartitions: Sendable {
     /// transaction, then deletes at most `limit` rows older than `cutoff` from its default partition; returns
     /// the rows removed.
     func expire(
-        _ table: Table, before cutoff: Int64, limit: Int, client: PostgresClient, logger: Logger
+        _ table: Table, before cutoff: Int64, limit: Int, pool: PostgresPool, logger: Logger
     ) async throws
         -> Int
     {
         var removed = 0
-        let partitions = try await self.partitions(of: table, client: client, logger: logger)
+        let partitions = try await self.partitions(of: table, pool: pool, logger: logger)
         for expired in partitions where (expired.day + 1) * table.unitsPerDay <= cutoff {
-            removed += try await client.withTransaction(logger: logger) { connection in
+            removed += try await pool.withTransaction { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey(table)))", logger: logger)
                 let exists = try await connection.query(
                     "SELECT to_regclass(\(expired.name)) IS NOT NULL", logger: logger
@@ -144,29 +144,29 @@ final class PostgresPartitions: Sendable {
             }
             known.withLock { _ = $0.remove(expired.name) }
         }
-        let deleted = try await client.query(
+        let deleted = try await pool.query(
             PostgresQuery(
                 unsafeSQL: """
                     WITH gone AS (DELETE FROM \(table.name)_default WHERE ctid IN (
                         SELECT ctid FROM \(table.name)_default WHERE \(table.key) < \(cutoff) LIMIT \(max(0, limit)))
                         RETURNING 1)
                     SELECT count(*) FROM gone
-                    """), logger: logger
-        ).collect().first?.decode(Int64.self)
+                    """)
+        ).first(Int64.self)
         return removed + Int(deleted ?? 0)
     }
 
     /// The day partitions of `table`, oldest first.
     func partitions(
-        of table: Table, client: PostgresClient, logger: Logger
+        of table: Table, pool: PostgresPool, logger: Logger
     ) async throws -> [(name: String, day: Int64)] {
         var found: [(name: String, day: Int64)] = []
-        let rows = try await client.query(
+        let rows = try await pool.query(
             """
             SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
             WHERE i.inhparent = to_regclass(\(table.name))
-            """, logger: logger)
-        for try await name in rows.decode(String.self) {
+            """)
+        for name in try rows.decode(String.self) {
             if let day = table.day(ofPartition: name) { found.append((name, day)) }
         }
         return found.sorted { $0.day < $1.day }

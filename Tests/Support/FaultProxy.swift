@@ -1,40 +1,43 @@
 import Foundation
 import Synchronization
-import VigilTestSupport
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// A TCP proxy on loopback between an agent and the hub whose behaviour the test switches: pass, drop
-/// every connection, blackhole (accept and hold, pass nothing), trickle, delay, or cut the next chunk
-/// from the agent in the middle and close. One thread accepts; one thread per connection pumps both
-/// directions with `poll`.
-final class FaultProxy: @unchecked Sendable {
-    enum Mode: Sendable, Equatable {
+/// A TCP proxy on loopback between a client and its server (an agent and the hub, or a hub and PostgreSQL)
+/// whose behaviour the test switches: pass, drop every connection, blackhole (accept and hold, pass nothing),
+/// hold the server's replies, freeze the open connections, trickle, delay, or cut the next chunk from the client in the middle and close.
+/// One thread accepts; one thread per connection pumps both directions with `poll`.
+public final class FaultProxy: @unchecked Sendable {
+    public enum Mode: Sendable, Equatable {
         case pass
         case blackhole
         /// At most this many bytes per second in each direction.
         case trickle(bytesPerSecond: Int)
         /// Each chunk waits this long before it is forwarded.
         case delay(milliseconds: Int)
+        /// What the client sends is passed on; what the server answers is held back (not lost) until the mode
+        /// changes: a server that did the work but whose answer has not arrived yet.
+        case holdReplies
     }
 
     /// The port agents connect to.
-    let port: Int
+    public let port: Int
     private let target: Int
     private let listener: Int32
     private let mode = Mutex(Mode.pass)
     private let connections = Mutex<[Int: (Int32, Int32)]>([:])
     private let cutNext = Atomic<Bool>(false)
+    private let frozen = Mutex<Set<Int>>([])
     private let closed = Atomic<Bool>(false)
     private let nextID = Atomic<Int>(0)
     /// Connections accepted so far.
-    let accepted = Atomic<Int>(0)
+    public let accepted = Atomic<Int>(0)
     /// Connections cut mid-chunk so far.
-    let cuts = Atomic<Int>(0)
+    public let cuts = Atomic<Int>(0)
 
-    init(targetPort: Int) throws {
+    public init(targetPort: Int) throws {
         target = targetPort
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         listener = fd
@@ -54,21 +57,29 @@ final class FaultProxy: @unchecked Sendable {
     }
 
     /// Switches the behaviour for every connection, present and future.
-    func set(_ newMode: Mode) { mode.withLock { $0 = newMode } }
+    public func set(_ newMode: Mode) { mode.withLock { $0 = newMode } }
 
     /// Resets every open connection (RST) now.
-    func dropAll() {
+    public func dropAll() {
         for (a, b) in connections.withLock({ Array($0.values) }) {
             Self.abort(a)
             Self.abort(b)
         }
     }
 
+    /// Makes every connection open now silent for good (nothing passes either way, nothing is closed) while
+    /// later connections follow the mode: a firewall or NAT that lost its state for the flows it had, so the
+    /// old connections die without a word and only new ones work.
+    public func freezeOpen() {
+        let open = connections.withLock { Set($0.keys) }
+        frozen.withLock { $0.formUnion(open) }
+    }
+
     /// Forwards only the first half of the next chunk the agent sends, then resets both sides.
-    func cutNextChunk() { cutNext.store(true, ordering: .relaxed) }
+    public func cutNextChunk() { cutNext.store(true, ordering: .relaxed) }
 
     /// Closes the listener and every connection.
-    func close() {
+    public func close() {
         closed.store(true, ordering: .relaxed)
         shutdown(listener, Int32(SHUT_RDWR))
         Glibc.close(listener)
@@ -112,17 +123,22 @@ final class FaultProxy: @unchecked Sendable {
         }
         while !closed.load(ordering: .relaxed) {
             let current = mode.withLock { $0 }
-            if current == .blackhole {
+            if current == .blackhole || frozen.withLock({ $0.contains(id) }) {
                 usleep(50_000)
                 continue
             }
+            let holding = current == .holdReplies
             var fds = [
                 pollfd(fd: agent, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: hub, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: hub, events: holding ? 0 : Int16(POLLIN), revents: 0),
             ]
             let ready = poll(&fds, 2, 100)
             if ready <= 0 { continue }
-            for (index, entry) in fds.enumerated() where entry.revents != 0 {
+            if holding && fds[0].revents == 0 {
+                usleep(20_000)
+                continue
+            }
+            for (index, entry) in fds.enumerated() where entry.revents != 0 && !(holding && index == 1) {
                 let from = index == 0 ? agent : hub
                 let to = index == 0 ? hub : agent
                 let limit: Int
@@ -143,7 +159,7 @@ final class FaultProxy: @unchecked Sendable {
                 switch current {
                 case .delay(let milliseconds): usleep(UInt32(milliseconds) * 1000)
                 case .trickle: usleep(100_000)
-                case .pass, .blackhole: break
+                case .pass, .blackhole, .holdReplies: break
                 }
                 var offset = 0
                 while offset < count {
