@@ -67,12 +67,14 @@ public final class FaultProxy: @unchecked Sendable {
         }
     }
 
-    /// Makes every connection open now silent for good (nothing passes either way, nothing is closed) while
-    /// later connections follow the mode: a firewall or NAT that lost its state for the flows it had, so the
-    /// old connections die without a word and only new ones work.
+    /// Ends every connection open now on the server's side (a reset) while its client hears nothing, for good;
+    /// later connections follow the mode. As when the database host died or failed over to another: the old
+    /// server's sessions (and their locks) are gone, and a client waiting for an answer on its old connection
+    /// sends nothing, so nothing ever tells it.
     public func freezeOpen() {
-        let open = connections.withLock { Set($0.keys) }
-        frozen.withLock { $0.formUnion(open) }
+        let open = connections.withLock { $0 }
+        frozen.withLock { $0.formUnion(open.keys) }
+        for (_, server) in open.values { Self.abort(server) }
     }
 
     /// Forwards only the first half of the next chunk the agent sends, then resets both sides.

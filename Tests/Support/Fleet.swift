@@ -27,6 +27,19 @@ public final class Fleet: @unchecked Sendable {
         var memory: [String: MemoryFigures] = [:]
         var hubDatabase = ""
         var agentDatabases: [Int: String] = [:]
+        var postgres: (server: PostgresServer, database: String)?
+        var replicas: [String: (config: Replica, daemon: Daemon?)] = [:]
+        var snapshots = 0
+    }
+
+    /// A second hub process of the fleet on the same store (a PostgreSQL one), with its own ports.
+    public struct Replica: Sendable {
+        /// Its `hub_id`.
+        public var name: String
+        /// Its agent port.
+        public var listenPort: Int
+        /// Its admin (HTTP) port.
+        public var adminPort: Int
     }
 
     /// Peak and last resident memory of one daemon (over all its restarts), in bytes.
@@ -153,9 +166,12 @@ public final class Fleet: @unchecked Sendable {
 
     /// Stops everything (SIGTERM) and removes the directory unless `VIGIL_KEEP_TEST_DIRS` is set.
     public func stop() {
-        let (hub, agents) = state.withLock { ($0.hub, Array($0.agents.values)) }
+        let (hub, agents, replicas) = state.withLock {
+            ($0.hub, Array($0.agents.values), $0.replicas.values.compactMap(\.daemon))
+        }
         for agent in agents { agent.terminate() }
         hub?.terminate()
+        for replica in replicas { replica.terminate() }
         if ProcessInfo.processInfo.environment["VIGIL_KEEP_TEST_DIRS"] == nil {
             try? FileManager.default.removeItem(atPath: directory)
         }
@@ -166,6 +182,7 @@ public final class Fleet: @unchecked Sendable {
         state.withLock { s in
             var running: [(String, Daemon)] = s.agents.map { ("agent-\($0.key)", $0.value) }
             if let hub = s.hub { running.append(("hub", hub)) }
+            for (name, replica) in s.replicas { if let daemon = replica.daemon { running.append((name, daemon)) } }
             for (name, daemon) in running {
                 guard let figures = daemon.memory else { continue }
                 var entry = s.memory[name, default: MemoryFigures()]
@@ -180,7 +197,68 @@ public final class Fleet: @unchecked Sendable {
     /// Memory figures by daemon name (`hub`, `agent-1`, …).
     public var memory: [String: MemoryFigures] { state.withLock { $0.memory } }
 
-    private func open() throws -> DatabaseQueue { try Self.readOnly(hubDatabase) }
+    private func open() throws -> DatabaseQueue { try Self.readOnly(try hubSnapshot()) }
+
+    /// Says the fleet's hubs store in `database` on `server` (the fleet was made with that `store`): the checks
+    /// then read PostgreSQL.
+    public func usePostgres(_ server: PostgresServer, database: String) {
+        state.withLock { $0.postgres = (server, database) }
+    }
+
+    /// The PostgreSQL store the hubs share, if they do.
+    public var postgres: (server: PostgresServer, database: String)? { state.withLock { $0.postgres } }
+
+    /// A SQLite file with the hub store's records as of now, for the checks that read SQL: the store itself for a
+    /// SQLite hub, a fresh copy (``PostgresServer/snapshot(_:to:)``) for a PostgreSQL one.
+    public func hubSnapshot() throws -> String {
+        let (postgres, number) = state.withLock { s in
+            s.snapshots += 1
+            return (s.postgres, s.snapshots)
+        }
+        guard let postgres else { return hubDatabase }
+        let path = "\(directory)/hub-snapshot-\(number).db"
+        try? FileManager.default.removeItem(atPath: "\(directory)/hub-snapshot-\(number - 1).db")
+        try postgres.server.snapshot(postgres.database, to: path)
+        return path
+    }
+
+    /// Writes the config of replica `name`: the hub's, with its own `hub_id` and ports (and `store`, a YAML flow
+    /// mapping, if given: a replica that reaches the database another way).
+    public func addReplica(_ name: String, store: String? = nil) throws -> Replica {
+        let replica = Replica(name: name, listenPort: try Self.freePort(), adminPort: try Self.freePort())
+        let base = try String(contentsOfFile: "\(directory)/hub.yaml", encoding: .utf8)
+        let kept = base.split(separator: "\n", omittingEmptySubsequences: false).filter {
+            !$0.hasPrefix("listen:") && !$0.hasPrefix("admin:") && !$0.hasPrefix("hub_id:")
+                && !(store != nil && $0.hasPrefix("store:"))
+        }
+        try
+            ([
+                "listen: \"127.0.0.1:\(replica.listenPort)\"", "admin: \"127.0.0.1:\(replica.adminPort)\"",
+                "hub_id: \(name)",
+            ] + (store.map { ["store: \($0)"] } ?? []) + kept.map(String.init)).joined(separator: "\n").write(
+                toFile: "\(directory)/\(name).yaml", atomically: true, encoding: .utf8)
+        state.withLock { $0.replicas[name] = (replica, nil) }
+        return replica
+    }
+
+    /// Starts replica `name` and waits until it listens.
+    public func startReplica(_ name: String) throws {
+        try? FileManager.default.removeItem(atPath: "\(directory)/\(name).ports")
+        let daemon = try Daemon(
+            "vigil-hub",
+            ["serve", "--config", "\(directory)/\(name).yaml", "--ports-file", "\(directory)/\(name).ports"],
+            log: "\(directory)/\(name).log")
+        state.withLock { $0.replicas[name]?.daemon = daemon }
+        guard Daemon.waitForFile("\(directory)/\(name).ports") else {
+            throw TestFailure("replica \(name) did not start: \(daemon.log)")
+        }
+    }
+
+    /// Replica `name`'s ports, if it was added.
+    public func replicaConfig(_ name: String) -> Replica? { state.withLock { $0.replicas[name]?.config } }
+
+    /// Replica `name`'s process, if started.
+    public func replica(_ name: String) -> Daemon? { state.withLock { $0.replicas[name]?.daemon } }
 
     /// The SQLite database at `path`, opened read-only beside the daemon that writes it (waiting up to 10 s for
     /// its locks): how every check reads a hub's or an agent's database.
@@ -193,12 +271,24 @@ public final class Fleet: @unchecked Sendable {
 
     /// Events in the hub's store.
     public func hubEventCount() throws -> Int {
-        try open().read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0 }
+        if let postgres {
+            return Int(try postgres.server.psql(postgres.database, "SELECT count(*) FROM events")) ?? 0
+        }
+        return try open().read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0 }
     }
 
     /// How often each event id is stored in the hub.
     public func hubStoredEventIDs() throws -> [Data: Int] {
-        try open().read { db in
+        if let postgres {
+            var stored: [Data: Int] = [:]
+            for row in try postgres.server.rows(
+                postgres.database, "SELECT encode(event_id, 'hex'), count(*) FROM events GROUP BY event_id")
+            {
+                stored[Data(hex: row[0])] = Int(row[1]) ?? 0
+            }
+            return stored
+        }
+        return try open().read { db in
             var stored: [Data: Int] = [:]
             let rows = try Row.fetchCursor(db, sql: "SELECT event_id, count(*) FROM events GROUP BY event_id")
             while let row = try rows.next() { stored[row[0]] = row[1] }

@@ -28,11 +28,26 @@ public struct HubStatus: Decodable, Sendable {
     public var tlsHandshakeFailuresByReason: [String: UInt64]?
     /// Agents connected now.
     public var agentsConnected: Int
+    /// This hub process's commits since it started.
+    public struct Connections: Decodable, Sendable {
+        /// Transactions committed.
+        public var commits: UInt64
+        /// Transactions that failed.
+        public var commitFailures: UInt64
+
+        enum CodingKeys: String, CodingKey {
+            case commits
+            case commitFailures = "commit_failures"
+        }
+    }
+
     /// Cumulative store counts.
     public var totals: Totals
+    /// This process's commits (absent from hubs older than the field).
+    public var connections: Connections?
 
     enum CodingKeys: String, CodingKey {
-        case rejects, totals
+        case rejects, totals, connections
         case tlsHandshakeFailures = "tls_handshake_failures"
         case tlsHandshakeFailuresByReason = "tls_handshake_failures_by_reason"
         case agentsConnected = "agents_connected"
@@ -47,12 +62,16 @@ extension Fleet {
         process.arguments = ["status", "--json"]
         process.environment = ["VIGIL_HUB": "http://127.0.0.1:\(adminPort)"]
         let output = Pipe()
+        let errors = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = errors
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("vigilctl status failed") }
+        guard process.terminationStatus == 0 else {
+            throw TestFailure("vigilctl status failed: \(String(decoding: message, as: UTF8.self))")
+        }
         return try JSONDecoder().decode(HubStatus.self, from: data)
     }
 }

@@ -99,10 +99,17 @@ public final class PostgresServer: Sendable {
         "postgres://\(user)@/\(database)?host=\(socketDirectory)&port=\(port)"
     }
 
-    /// Runs SQL with psql in `database`; returns what it printed (unaligned, tuples only).
-    public func psql(_ database: String, _ sql: String) throws -> String {
+    /// Runs SQL with psql in `database`; returns what it printed (unaligned, tuples only; `|` between fields and
+    /// a newline between rows unless other separators are given).
+    public func psql(
+        _ database: String, _ sql: String, fieldSeparator: String = "|", recordSeparator: String = "\n"
+    ) throws -> String {
         let result = try Self.run(
-            "\(bin)/psql", ["-h", socketDirectory, "-p", String(port), "-U", user, "-d", database, "-At", "-c", sql])
+            "\(bin)/psql",
+            [
+                "-h", socketDirectory, "-p", String(port), "-U", user, "-d", database, "-qAt", "-F", fieldSeparator,
+                "-R", recordSeparator, "-c", sql,
+            ])
         guard result.status == 0 else { throw TestFailure("psql failed: \(result.output)") }
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }

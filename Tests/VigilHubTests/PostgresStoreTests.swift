@@ -326,7 +326,7 @@ struct PostgresStoreTests: StoreTestInput {
         let (opened, open) = AsyncStream.makeStream(of: Void.self)
         let (released, release) = AsyncStream.makeStream(of: Void.self)
         let slow = Task {
-            try await a.client.withTransaction(logger: a.logger) { connection in
+            try await a.pool.client.withTransaction(logger: a.logger) { connection in
                 try await PostgresCalls.append(
                     [
                         CallRecord(

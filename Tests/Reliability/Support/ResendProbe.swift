@@ -22,11 +22,12 @@ enum ResendProbe {
         var reject: String?
     }
 
-    /// Replays up to `count` stored records of agent `n`'s current stream, from its lowest stored seq.
-    static func replay(_ fleet: Fleet, agent n: Int, count: Int = 200) throws -> Outcome {
+    /// Replays up to `count` stored records of agent `n`'s current stream, from its lowest stored seq, to the
+    /// hub at `port` (the fleet's hub unless given: another replica of a shared store).
+    static func replay(_ fleet: Fleet, agent n: Int, count: Int = 200, port: Int? = nil) throws -> Outcome {
         let streamID = try SeqAudit.readAgent(fleet.agentDatabase(n)).streamID
         let agentID = "web-0\(n)"
-        let (first, records) = try Fleet.readOnly(fleet.hubDatabase).read {
+        let (first, records) = try Fleet.readOnly(try fleet.hubSnapshot()).read {
             db -> (Int64, [Vigil_V1_Record]) in
             guard
                 let stream = try Int64.fetchOne(
@@ -89,7 +90,7 @@ enum ResendProbe {
         batch.batch.records = records
         let certificates = fleet.certificates
         let outcome = try TLSProbe.run(
-            port: fleet.listenPort,
+            port: port ?? fleet.listenPort,
             arguments: TLSProbe.identity(agentID, in: certificates, ca: "\(certificates)/ca.pem"),
             input: try TLSProbe.framed(hello), then: try TLSProbe.framed(batch), waitForClose: false, holdOpen: 2)
         var result = Outcome(seqs: first...(first + Int64(records.count) - 1))

@@ -13,13 +13,20 @@ final class ScenarioRun: @unchecked Sendable {
     private var recorded = false
     private let agentCount: Int
 
-    /// A fleet with `agents` agents (configured by `configure` before they start) and a client per agent.
+    /// A fleet with `agents` agents (configured by `configure` before they start) and a client per agent. With
+    /// `postgres` (a server and a database on it) the hub (`hub-a`) stores there, through `postgresURL` if given
+    /// (a fault proxy), and the checks read it.
     init(
         _ name: String, tag: UInt8, agents: Int = 2, hubSettings: String = "", hubListenPort: Int? = nil,
+        postgres: (server: PostgresServer, database: String)? = nil, postgresURL: String? = nil,
         options: LoadGenerator.Options = .init(), startHub: Bool = true, startAgents: Bool = true,
         configure: (Fleet, Int) throws -> Void = { _, _ in }
     ) throws {
-        let fleet = try Fleet(name: name, hubSettings: hubSettings, listenPort: hubListenPort)
+        let fleet = try Fleet(
+            name: name, hubSettings: postgres == nil ? hubSettings : "hub_id: hub-a\n" + hubSettings,
+            listenPort: hubListenPort,
+            store: postgres.map { "{ kind: postgres, url: \"\(postgresURL ?? $0.server.url($0.database))\" }" })
+        if let postgres { fleet.usePostgres(postgres.server, database: postgres.database) }
         self.fleet = fleet
         result = ScenarioResult(scenario: name)
         agentCount = agents
@@ -67,9 +74,11 @@ final class ScenarioRun: @unchecked Sendable {
     /// - `allowLoss` (power cuts at `durability: normal`) records what was lost instead of failing on it.
     /// - With application retries off, an event skipped by id means a resend got past the hwm, and fails the run.
     /// - `assertSound: false` only judges: the oracle's mutation runs check that it reports what they broke.
+    /// - `probePort` sends the probe to another replica of a shared store than the fleet's hub.
     @discardableResult
     func finish(
-        drainTimeout: Double = 120, ownIDsOnly: Bool = false, allowLoss: Bool = false, assertSound: Bool = true
+        drainTimeout: Double = 120, ownIDsOnly: Bool = false, allowLoss: Bool = false, assertSound: Bool = true,
+        probePort: Int? = nil
     ) async throws
         -> Verdict
     {
@@ -97,9 +106,9 @@ final class ScenarioRun: @unchecked Sendable {
         // What the faults alone made the agents send again, then the resend probe on agent 1's stream.
         let agentDatabases = (1...agentCount).map(fleet.agentDatabase)
         let resendsByFaults = try SeqAudit.read(
-            hubDatabase: fleet.hubDatabase, directory: fleet.directory, agentDatabases: agentDatabases
+            hubDatabase: try fleet.hubSnapshot(), directory: fleet.directory, agentDatabases: agentDatabases
         ).seqResendsSkipped
-        let probe = try await onThread { [fleet] in try ResendProbe.replay(fleet, agent: 1) }
+        let probe = try await onThread { [fleet] in try ResendProbe.replay(fleet, agent: 1, port: probePort) }
         fault("resend probe")
         let status = try fleet.hubStatus()
         var stored = try fleet.hubStoredEventIDs()
@@ -111,7 +120,7 @@ final class ScenarioRun: @unchecked Sendable {
         }
         var verdict = Oracle.judge(ledger: ledger, stored: stored, skippedDuplicates: status.totals.duplicates)
         var audit = try SeqAudit.read(
-            hubDatabase: fleet.hubDatabase, directory: fleet.directory, agentDatabases: agentDatabases,
+            hubDatabase: try fleet.hubSnapshot(), directory: fleet.directory, agentDatabases: agentDatabases,
             forgottenStreamsAllowed: allowLoss)
         audit.seqResendsByFaults = resendsByFaults
         verdict.seq = audit

@@ -66,10 +66,12 @@ enum TLSProbe {
         process.standardError = stderr
         try process.run()
         let writer = Thread {
-            stdin.fileHandleForWriting.write(Data(input))
+            // A peer that hung up early (the hub rejected the hello) is an outcome, not a crash: the throwing
+            // write, not the deprecated one that traps on EPIPE.
+            try? stdin.fileHandleForWriting.write(contentsOf: Data(input))
             if !then.isEmpty {
                 Thread.sleep(forTimeInterval: 1)
-                stdin.fileHandleForWriting.write(Data(then))
+                try? stdin.fileHandleForWriting.write(contentsOf: Data(then))
             }
             if !waitForClose {
                 Thread.sleep(forTimeInterval: holdOpen)

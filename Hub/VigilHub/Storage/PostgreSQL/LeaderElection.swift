@@ -92,8 +92,7 @@ public final class LeaderElection: Service, Sendable {
                     configuration: try PostgresEventStore.connectionConfiguration(connection), id: 1, logger: logger)
                 session.withLock { $0 = opened }
                 do {
-                    let idle = idleLimit.components
-                    let idleMilliseconds = idle.seconds * 1000 + idle.attoseconds / 1_000_000_000_000_000
+                    let idleMilliseconds = PostgresEventStore.milliseconds(idleLimit)
                     try await bounded(
                         opened, PostgresQuery(unsafeSQL: "SET idle_session_timeout = \(idleMilliseconds)"))
                     try await hold(opened)

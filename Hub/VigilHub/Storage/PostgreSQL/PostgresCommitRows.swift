@@ -6,14 +6,18 @@ import VigilProtocol
 
 // The rows of one commit, as columns, and the two ways they go into PostgreSQL.
 //
-// - `COPY` (the default): events are copied into a temporary staging table and moved with
-//   `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`, which says which were new (`COPY` itself cannot skip a
-//   conflict); samples, which have no unique key, are copied straight into `samples`.
-// - `unnest`: each column bound as one array, `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`.
+// - `unnest` (the default): each column bound as one array, `INSERT … SELECT FROM unnest(…) ON CONFLICT DO
+//   NOTHING RETURNING`.
+// - `COPY`: events are copied into a temporary staging table and moved with `INSERT … SELECT … ON CONFLICT DO
+//   NOTHING RETURNING`, which says which were new (`COPY` itself cannot skip a conflict); samples, which have no
+//   unique key, are copied straight into `samples`.
 //
 // `make bench` measures both on the same rows (`vigil-bench --only postgres --pg-part store`). The default is
-// COPY, not yet chosen by a release measurement: in a debug build unnest was faster (7,098 against 4,534
-// events/s, the text encoding costing CPU there); switch the default if the release figures say so too.
+// unnest, for two reasons. postgres-nio 1.33.2 stops the process (a `preconditionFailure` in its connection
+// state machine, "Invalid query state machine action in state: .closing, action: wait") when a connection
+// closes while a `COPY` waits to write: exactly what a hub does to a connection that stopped answering (see
+// PostgresPool), and what the server does when it crashes. And unnest was as fast or faster in the measurements
+// (the README's figures): the text encoding COPY needs costs the hub CPU it saves PostgreSQL.
 //
 // Which staged events were stored is learnt from what the insert returned, by `(stream, seq)`: unique within a
 // commit, so the figures credit exactly the rows PostgreSQL kept, whatever order it inserted them in.

@@ -30,7 +30,6 @@ public final class PostgresEventStore: EventStore, Sendable {
     public let location: String
     /// The replica's name: agents connected through it are marked with it.
     public let hubID: String
-    let client: PostgresClient
     /// The pool with a deadline on every call: what every statement goes through.
     let pool: PostgresPool
     let logger: Logger
@@ -38,27 +37,20 @@ public final class PostgresEventStore: EventStore, Sendable {
     /// How long a commit or a read may wait for the server before it fails (a server that is gone otherwise
     /// leaves the pool waiting for a connection indefinitely).
     let timeout: Duration
-    /// How commits send their rows (``WriteMethod/copy`` unless a benchmark asks for the other).
+    /// How commits send their rows (``WriteMethod/unnest`` unless a benchmark asks for the other).
     let writeMethod: WriteMethod
-    private let runner: Task<Void, Never>
 
     private init(
-        target: PostgresTarget, hubID: String, client: PostgresClient, partitions: PostgresPartitions,
+        target: PostgresTarget, hubID: String, pool: PostgresPool, partitions: PostgresPartitions,
         timeout: Duration, writeMethod: WriteMethod, logger: Logger
     ) {
         self.location = target.description
         self.timeout = timeout
         self.writeMethod = writeMethod
         self.hubID = hubID
-        self.client = client
-        self.pool = PostgresPool(client: client, location: target.description, timeout: timeout, logger: logger)
+        self.pool = pool
         self.partitions = partitions
         self.logger = logger
-        self.runner = Task { await client.run() }
-    }
-
-    deinit {
-        runner.cancel()
     }
 
     /// How to reach the server: the target, the password (from `store.password_file`) and the CA file.
@@ -101,7 +93,7 @@ public final class PostgresEventStore: EventStore, Sendable {
     /// `rawRetentionDays` sets how far back days get partitions of their own.
     public static func open(
         _ connection: Connection, hubID: String, rawRetentionDays: Int64 = 90, timeout: Duration = .seconds(30),
-        writeMethod: WriteMethod = .copy, logger: Logger = Logger(label: "vigil.hub.postgres")
+        writeMethod: WriteMethod = .unnest, logger: Logger = Logger(label: "vigil.hub.postgres")
     ) async throws(StoreError) -> PostgresEventStore {
         let target = connection.target
         do {
@@ -118,14 +110,17 @@ public final class PostgresEventStore: EventStore, Sendable {
         } catch {
             throw classify(error, as: .open, doing: "open \(target)")
         }
-        let client: PostgresClient
+        let pool: PostgresPool
         do {
-            client = PostgresClient(configuration: try clientConfiguration(connection), backgroundLogger: logger)
+            pool = PostgresPool(
+                configuration: try clientConfiguration(connection, timeout: timeout), location: target.description,
+                timeout: timeout,
+                logger: logger)
         } catch {
             throw classify(error, as: .open, doing: "open \(target)")
         }
         let store = PostgresEventStore(
-            target: target, hubID: hubID, client: client,
+            target: target, hubID: hubID, pool: pool,
             partitions: PostgresPartitions(daysBack: rawRetentionDays + 1), timeout: timeout,
             writeMethod: writeMethod, logger: logger)
         do {
@@ -138,7 +133,7 @@ public final class PostgresEventStore: EventStore, Sendable {
 
     /// Stops the pool: queries after this fail with ``StoreError/Code/closed``.
     public func close() {
-        runner.cancel()
+        pool.close()
     }
 
     /// Names of the migrations applied to the database, oldest first.
@@ -209,6 +204,11 @@ public final class PostgresEventStore: EventStore, Sendable {
         }
     }
 
+    /// `duration` in whole milliseconds.
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+
     /// Days since 1970-01-01 UTC, now.
     func today() -> Int64 {
         Int64((Date().timeIntervalSince1970 / 86_400).rounded(.down))
@@ -254,7 +254,12 @@ public final class PostgresEventStore: EventStore, Sendable {
             database: target.database, tls: tls)
     }
 
-    static func clientConfiguration(_ connection: Connection) throws -> PostgresClient.Configuration {
+    /// The pool's settings. Besides `synchronous_commit`, each session tells the server to end it when it sits
+    /// inside a transaction for longer than `timeout` without a statement, or idle for longer than four of the
+    /// pool's keep-alive pings: a hub that gave up on a silent connection cannot tell the server, and a
+    /// transaction left open there would hold its streams' row locks against every other replica.
+    static func clientConfiguration(_ connection: Connection, timeout: Duration) throws -> PostgresClient.Configuration
+    {
         let target = connection.target
         var configuration: PostgresClient.Configuration
         if target.isSocket {
@@ -269,7 +274,12 @@ public final class PostgresEventStore: EventStore, Sendable {
         configuration.options.maximumConnections = connection.poolSize
         configuration.options.minimumConnections = 1
         configuration.options.connectTimeout = .seconds(5)
-        configuration.options.additionalStartupParameters = [("synchronous_commit", "on")]
+        let keepAlive = configuration.options.keepAliveBehavior?.frequency ?? .seconds(30)
+        configuration.options.additionalStartupParameters = [
+            ("synchronous_commit", "on"),
+            ("idle_in_transaction_session_timeout", String(Self.milliseconds(timeout))),
+            ("idle_session_timeout", String(Self.milliseconds(keepAlive * 4))),
+        ]
         return configuration
     }
 

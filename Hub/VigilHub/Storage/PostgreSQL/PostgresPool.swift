@@ -15,13 +15,16 @@ import Synchronization
 // - **Every call returns within the timeout.** The caller gets ``PostgresPool/Timeout`` when the work has not
 //   finished in time; it does not wait for the work to notice (postgres-nio does not stop a running query on
 //   task cancellation).
-// - **A late connection is closed.** The connection the timed-out work holds is closed at once, so its query
-//   fails, its lease returns to the pool and the pool opens a fresh one. If the work did commit after all,
-//   nothing was acknowledged for it and the agent's resend is recognised as a duplicate.
+// - **A late answer replaces the pool.** The connection the timed-out work holds is closed at once, so its
+//   query fails and its lease returns. The pool's other connections went quiet the same way, most likely, and
+//   an idle one is only found dead when a call waits the whole deadline on it; so the first timeout of a pool
+//   replaces it with a fresh one (its connections closed, calls on them failed), and the next call connects
+//   anew. If the timed-out work did commit after all, nothing was acknowledged for it and the agent's resend
+//   is recognised as a duplicate.
 // - Rows are read completely inside the call (``Rows``), so no lease outlives it.
 
 /// The PostgreSQL connection pool with a deadline on every call.
-struct PostgresPool: Sendable {
+final class PostgresPool: Sendable {
     /// No answer within the deadline.
     struct Timeout: Error, CustomStringConvertible {
         var location: String
@@ -55,11 +58,61 @@ struct PostgresPool: Sendable {
         }
     }
 
-    let client: PostgresClient
     /// The server, without credentials, for errors.
     let location: String
     let timeout: Duration
     let logger: Logger
+    private let configuration: PostgresClient.Configuration
+    private let current: Mutex<Generation>
+
+    /// One PostgresClient and the task running it.
+    private struct Generation {
+        var client: PostgresClient
+        var runner: Task<Void, Never>
+        var number: Int
+        var closed = false
+    }
+
+    /// Starts a pool of `configuration` (not connecting yet).
+    init(configuration: PostgresClient.Configuration, location: String, timeout: Duration, logger: Logger) {
+        self.configuration = configuration
+        self.location = location
+        self.timeout = timeout
+        self.logger = logger
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        current = Mutex(Generation(client: client, runner: Task { await client.run() }, number: 1))
+    }
+
+    deinit {
+        current.withLock { $0.runner.cancel() }
+    }
+
+    /// The client in use now.
+    var client: PostgresClient { current.withLock { $0.client } }
+
+    /// Closes every connection; calls after this fail.
+    func close() {
+        current.withLock { generation in
+            generation.closed = true
+            generation.runner.cancel()
+        }
+    }
+
+    /// Replaces generation `number` with a fresh pool (once: a later timeout of the same one does nothing).
+    private func replace(_ number: Int) {
+        let replaced = current.withLock { generation -> Bool in
+            guard generation.number == number, !generation.closed else { return false }
+            generation.runner.cancel()
+            let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+            generation = Generation(client: client, runner: Task { await client.run() }, number: number + 1)
+            return true
+        }
+        if replaced {
+            logger.warning(
+                "PostgreSQL did not answer in time; its connections are replaced",
+                metadata: ["store": "\(location)", "timeout": "\(timeout)"])
+        }
+    }
 
     /// Runs `body` on a pooled connection within the deadline.
     func withConnection<T: Sendable>(
@@ -67,9 +120,46 @@ struct PostgresPool: Sendable {
     )
         async throws -> T
     {
+        do {
+            return try await attempt(body)
+        } catch let failure as Attempt {
+            // The pool it leased from was replaced before the work began: the work never ran, so it runs once on
+            // the new pool instead of failing a call that a fresh connection can answer.
+            let replaced = current.withLock { !$0.closed && $0.number != failure.generation }
+            guard replaced, !failure.started, !(failure.error is Timeout) else { throw failure.error }
+            do {
+                return try await attempt(body)
+            } catch let failure as Attempt {
+                throw failure.error
+            }
+        }
+    }
+
+    /// Why one attempt failed, and whether its work had begun.
+    private struct Attempt: Error {
+        var error: any Error
+        var started: Bool
+        var generation: Int
+    }
+
+    private func attempt<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
         let holder = Holder()
-        let (client, location) = (client, location)
-        return try await Self.race(within: timeout, location: location) {
+        let (client, number) = current.withLock { ($0.client, $0.number) }
+        let location = location
+        do {
+            return try await race(client: client, number: number, holder: holder, location: location, body)
+        } catch {
+            throw Attempt(error: error, started: holder.started, generation: number)
+        }
+    }
+
+    private func race<T: Sendable>(
+        client: PostgresClient, number: Int, holder: Holder, location: String,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await Self.race(within: timeout, location: location) {
             do {
                 return try await client.withConnection { connection in
                     holder.hold(connection)
@@ -79,9 +169,10 @@ struct PostgresPool: Sendable {
             } catch let error as PSQLError where error.code == .connectionError {
                 throw Unreachable(location: location, reason: error.underlying.map { "\($0)" } ?? "unknown")
             }
-        } onTimeout: {
+        } onTimeout: { [self] in
             // The work is stuck on a connection: closing it makes the query fail and frees the lease.
             holder.closeHeld()
+            replace(number)
         }
     }
 
@@ -145,11 +236,15 @@ struct PostgresPool: Sendable {
 
     /// The connection a piece of work holds, so a timeout can close it.
     private final class Holder: Sendable {
-        private let state = Mutex<(connection: PostgresConnection?, timedOut: Bool)>((nil, false))
+        private let state = Mutex<(connection: PostgresConnection?, timedOut: Bool, started: Bool)>((nil, false, false))
+
+        /// Whether the work got a connection (and so may have sent something).
+        var started: Bool { state.withLock { $0.started } }
 
         func hold(_ connection: PostgresConnection) {
             let late = state.withLock { state in
                 state.connection = connection
+                state.started = true
                 return state.timedOut
             }
             // Leased only after the deadline passed: nobody waits for this work any more.

@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
+extension Reliability {
+    /// Issue 14: two hub replicas on one PostgreSQL with three agents that list both (agents 1 and 2 prefer
+    /// `hub-a`, agent 3 `hub-b`), under the faults of a fleet that scaled out. The oracle reads PostgreSQL
+    /// (``Fleet/hubSnapshot()``) with the same checks as for SQLite: nothing acknowledged lost, nothing stored
+    /// twice by id or by seq, nothing invented.
+    @Suite("Hub replicas on PostgreSQL", .serialized)
+    struct Replicas {
+        /// A run whose `hub-a` reaches PostgreSQL through `proxy` (TCP) and whose `hub-b` goes straight to its
+        /// socket; the three agents list both replicas.
+        static func start(
+            _ name: String, tag: UInt8, server: PostgresServer, proxy: FaultProxy, storeTimeout: String = "30s"
+        ) throws -> ScenarioRun {
+            let database = try server.database(name.replacingOccurrences(of: "-", with: "_"))
+            let viaProxy = "postgres://\(server.user)@127.0.0.1:\(proxy.port)/\(database)?sslmode=disable"
+            let run = try ScenarioRun(
+                name, tag: tag, agents: 3, postgres: (server, database), postgresURL: viaProxy, startHub: false,
+                startAgents: false)
+            try addTimeout(run.fleet, timeout: storeTimeout)
+            try run.fleet.startHub()
+            let b = try run.fleet.addReplica(
+                "hub-b", store: "{ kind: postgres, url: \"\(server.url(database))\", timeout: \(storeTimeout) }")
+            try run.fleet.startReplica("hub-b")
+            for n in 1...3 {
+                let endpoints = [run.fleet.listenPort, b.listenPort].map { "\"127.0.0.1:\($0)\"" }
+                try run.fleet.configureAgent(
+                    n,
+                    settings: ["endpoints": "[\((n == 3 ? endpoints.reversed() : endpoints).joined(separator: ", "))]"])
+                try run.fleet.startAgent(n)
+            }
+            return run
+        }
+
+        /// Adds `timeout` to hub-a's store mapping.
+        private static func addTimeout(_ fleet: Fleet, timeout: String) throws {
+            let path = "\(fleet.directory)/hub.yaml"
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            try text.replacingOccurrences(of: "\" }", with: "\", timeout: \(timeout) }")
+                .write(toFile: path, atomically: true, encoding: .utf8)
+        }
+
+        @Test("kill -9 of one of two replicas while agents stream: they fail over; 0 lost, 0 duplicated, 0 phantom")
+        func replicaKill() async throws {
+            let server = try PostgresServer.start()
+            let proxy = try FaultProxy(targetPort: server.port)
+            defer { proxy.close() }
+            let run = try Self.start("replica-kill", tag: 22, server: server, proxy: proxy)
+            defer { run.stop() }
+            run.startLoad()
+            for round in 0..<Scale.pick(short: 3, soak: 24) {
+                #expect(await run.generator.waitForProgress(500))
+                // Half the kills land while hub-a waits for PostgreSQL's answer to a statement of an open commit
+                // (its replies held): the commit dies with the process, and its batches must reach hub-b.
+                if round % 2 == 0 {
+                    proxy.set(.holdReplies)
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 300...900)))
+                }
+                run.fleet.hub?.kill9()
+                proxy.set(.pass)
+                run.fault(round % 2 == 0 ? "replica kill -9 mid-commit" : "replica kill -9")
+                #expect(await run.generator.waitForProgress(300), "round \(round): no progress after the kill")
+                try run.fleet.startHub()
+            }
+            #expect(await run.generator.waitForProgress(500))
+            // The probe sends agent 1's oldest stored records (it prefers hub-a, so hub-a stored them) to hub-b,
+            // which must skip every one by the stream's hwm in PostgreSQL.
+            let b = try #require(run.fleet.replicaConfig("hub-b"))
+            let verdict = try await run.finish(probePort: b.listenPort)
+            // A kill cannot make an agent resend a stored record: Welcome's resume point is read after the stream
+            // row's lock, which every commit of the stream holds, so it covers whatever another replica committed.
+            run.note("seq resends skipped because of the kills: \(verdict.seq?.seqResendsByFaults ?? 0)")
+        }
+
+        @Test("PostgreSQL stopped with -m immediate and restarted mid-stream: acks stop, resume, nothing lost")
+        func postgresCrash() async throws {
+            // Its own server with fsync on: an immediate stop is a crash, and only a durable commit may be acked.
+            let server = try PostgresServer.dedicated(durable: true)
+            defer { server.stop() }
+            let proxy = try FaultProxy(targetPort: server.port)
+            defer { proxy.close() }
+            let run = try Self.start("postgres-crash", tag: 23, server: server, proxy: proxy, storeTimeout: "5s")
+            defer { run.stop() }
+            run.startLoad()
+            for _ in 0..<Scale.pick(short: 2, soak: 20) {
+                #expect(await run.generator.waitForProgress(500))
+                try server.crash()
+                run.fault("pg_ctl stop -m immediate")
+                try await Task.sleep(for: .seconds(Double.random(in: 1...3)))
+                try server.restart()
+                // Both replicas acknowledge again (an agent of each makes progress).
+                #expect(await run.generator.waitForProgress(500), "no acks after PostgreSQL came back")
+            }
+            try await run.finish()
+        }
+
+        @Test("hub-a's PostgreSQL goes silent, then its sessions end unseen: hub-a gives up on them and acks again")
+        func postgresLinkCut() async throws {
+            let server = try PostgresServer.start()
+            let proxy = try FaultProxy(targetPort: server.port)
+            defer { proxy.close() }
+            let run = try Self.start("postgres-link-cut", tag: 24, server: server, proxy: proxy, storeTimeout: "2s")
+            defer { run.stop() }
+            run.startLoad()
+            for _ in 0..<Scale.pick(short: 2, soak: 20) {
+                #expect(await run.generator.waitForProgress(500))
+                // Nothing passes and nothing is closed: hub-a's statements wait without an error. Then the server
+                // side of every connection ends (as when the database host died or failed over) but hub-a hears
+                // nothing of it; new connections work. hub-a recovers only if it gives up on the old ones itself.
+                proxy.set(.blackhole)
+                run.fault("hub-a's PostgreSQL silent, its sessions ended unseen")
+                try await Task.sleep(for: .seconds(Double.random(in: 3...5)))
+                proxy.freezeOpen()
+                proxy.set(.pass)
+                #expect(await run.generator.waitForProgress(500), "no progress after the link came back")
+            }
+            // hub-a itself commits again (its own counters, not the shared store's totals): its committer was not
+            // left waiting on a dead connection. Its failed commits show the cut did reach it.
+            let before = try #require(try run.fleet.hubStatus().connections)
+            #expect(before.commitFailures > 0, "hub-a never failed a commit: the cut missed it")
+            let recovered = await eventually(60) {
+                ((try? run.fleet.hubStatus().connections?.commits) ?? 0) > before.commits
+            }
+            #expect(recovered, "hub-a committed nothing after the link came back")
+            try await run.finish()
+        }
+    }
+}
