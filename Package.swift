@@ -119,7 +119,10 @@ let package = Package(
         // Helpers shared by the test targets: certificates from deploy/certs.sh, temp dirs, socket clients.
         .target(
             name: "VigilTestSupport",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             path: "Tests/Support",
             swiftSettings: strict
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import VigilTestSupport
 
@@ -12,12 +13,15 @@ extension Reliability {
         /// A run whose `hub-a` reaches PostgreSQL through `proxy` (TCP) and whose `hub-b` goes straight to its
         /// socket; the three agents list both replicas.
         static func start(
-            _ name: String, tag: UInt8, server: PostgresServer, proxy: FaultProxy, storeTimeout: String = "30s"
+            _ name: String, tag: UInt8, server: PostgresServer, proxy: FaultProxy, storeTimeout: String = "30s",
+            hubSettings: String = ""
         ) throws -> ScenarioRun {
             let database = try server.database(name.replacingOccurrences(of: "-", with: "_"))
             let viaProxy = "postgres://\(server.user)@127.0.0.1:\(proxy.port)/\(database)?sslmode=disable"
             let run = try ScenarioRun(
-                name, tag: tag, agents: 3, postgres: (server, database), postgresURL: viaProxy, startHub: false,
+                name, tag: tag, agents: 3, hubSettings: hubSettings, postgres: (server, database),
+                postgresURL: viaProxy,
+                startHub: false,
                 startAgents: false)
             try addTimeout(run.fleet, timeout: storeTimeout)
             try run.fleet.startHub()
@@ -125,6 +129,105 @@ extension Reliability {
             }
             #expect(recovered, "hub-a committed nothing after the link came back")
             try await run.finish()
+        }
+
+        @Test("kill -9 of the leader: the other leads within two intervals, no alert is notified twice, no gap beyond")
+        func leaderKill() async throws {
+            try await WebhookReceiver.with { receiver, url in
+                let server = try PostgresServer.start()
+                let proxy = try FaultProxy(targetPort: server.port)
+                defer { proxy.close() }
+                let rules = try makeTemporaryDirectory("leader-kill-rules") + "/rules.yaml"
+                // Fires as soon as checkout has traffic, for each series it matches (the service's, each
+                // version's); keep_firing_for holds it through the seconds a failover leaves without fresh data,
+                // so every notification after the first would be a repeat.
+                try """
+                rules:
+                  - name: CheckoutTraffic
+                    series: 'event_rate{service="checkout"}'
+                    comparison: ">"
+                    critical: 0
+                    for: 0s
+                    keep_firing_for: 10m
+                """.write(toFile: rules, atomically: true, encoding: .utf8)
+                let interval = 2.0
+                let run = try Self.start(
+                    "leader-kill", tag: 25, server: server, proxy: proxy,
+                    hubSettings: """
+                        evaluation_interval: \(Int(interval))s
+                        alerts: { rules: [\(rules)], webhooks: ["\(url.absoluteString)"] }
+                        """)
+                defer { run.stop() }
+                guard let database = run.fleet.postgres?.database else { throw TestFailure("no PostgreSQL store") }
+                func leader() throws -> String {
+                    try server.psql(
+                        database,
+                        "SELECT coalesce(string_agg(hub_id, ',' ORDER BY hub_id), '') FROM replicas WHERE leader")
+                }
+                // The leader's last evaluation (its hub's clock, nanoseconds), sampled every 100 ms: a gap between
+                // two successive values is a stretch without evaluations.
+                let evaluations = Mutex<[Int64]>([])
+                let sampler = Task.detached {
+                    while !Task.isCancelled {
+                        if let text = try? server.psql(
+                            database, "SELECT coalesce(max(updated), 0) FROM evaluation_results"),
+                            let value = Int64(text), value > 0
+                        {
+                            evaluations.withLock { if $0.last != value { $0.append(value) } }
+                        }
+                        try? await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+                defer { sampler.cancel() }
+                run.startLoad()
+                #expect(await eventually(60) { receiver.attempts.count >= 2 }, "the alert never fired")
+                var takeovers: [Double] = []
+                for round in 0..<Scale.pick(short: 2, soak: 20) {
+                    #expect(await run.generator.waitForProgress(500))
+                    let current = try leader()
+                    guard current == "hub-a" || current == "hub-b" else {
+                        Issue.record("round \(round): replicas say the leader is '\(current)'")
+                        break
+                    }
+                    let survivor = current == "hub-a" ? "hub-b" : "hub-a"
+                    if current == "hub-a" { run.fleet.hub?.kill9() } else { run.fleet.replica("hub-b")?.kill9() }
+                    let killed = ContinuousClock.now
+                    run.fault("leader kill -9")
+                    // The survivor's own heartbeat row (the dead one's still says it leads until it comes back).
+                    let took = await eventually(10 * interval) {
+                        (try? server.psql(database, "SELECT leader FROM replicas WHERE hub_id = '\(survivor)'")) == "t"
+                    }
+                    #expect(took, "round \(round): \(survivor) did not take over")
+                    let elapsed = (ContinuousClock.now - killed).components
+                    takeovers.append(Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+                    try await Task.sleep(for: .seconds(3 * interval))
+                    if current == "hub-a" { try run.fleet.startHub() } else { try run.fleet.startReplica("hub-b") }
+                }
+                try await Task.sleep(for: .seconds(2 * interval))
+                sampler.cancel()
+                let times = evaluations.withLock { $0 }
+                let gaps = zip(times, times.dropFirst()).map { Double($1 - $0) / 1e9 }
+                let worst = gaps.max() ?? .infinity
+                run.note(
+                    "leader takeovers after "
+                        + takeovers.map { String(format: "%.2f", $0) }.joined(separator: ", ")
+                        + String(
+                            format: " s; longest gap between evaluations %.2f s (interval %.0f s)", worst, interval))
+                #expect(times.count > 5, "too few evaluations seen: \(times.count)")
+                #expect(takeovers.allSatisfy { $0 <= 2 * interval }, "took over after \(takeovers) s")
+                #expect(worst <= 2 * interval + 0.5, "an evaluation gap of \(worst) s")
+                // Each alert (rule and labels) was notified firing once, by whichever replica led when it fired.
+                var notified: [String: Int] = [:]
+                for body in try receiver.delivered() {
+                    let labels = (body["labels"] as? [String: String] ?? [:]).sorted { $0.key < $1.key }
+                    let key = "\(body["rule"] ?? "?") \(body["status"] ?? "?") \(labels)"
+                    notified[key, default: 0] += 1
+                }
+                #expect(!notified.isEmpty)
+                #expect(notified.values.allSatisfy { $0 == 1 }, "notified more than once: \(notified)")
+                run.note("notifications: \(notified.map { "\($0.value)× \($0.key)" }.sorted().joined(separator: "; "))")
+                try await run.finish()
+            }
         }
     }
 }

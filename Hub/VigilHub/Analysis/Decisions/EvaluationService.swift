@@ -4,6 +4,10 @@ import VigilAnalytics
 
 /// Runs the decision engine every `evaluation_interval` (DESIGN §5, issue #5 part 8) until graceful
 /// shutdown. The first evaluation runs one interval after start, so the rollup job has caught up first.
+///
+/// With replicas, a replica that does not lead asks again every quarter interval, and evaluates as soon as it
+/// leads: a leader that died leaves a gap of at most its last interval, the election's try and that quarter,
+/// rather than one more whole interval.
 public struct EvaluationService: Service {
     /// The engine.
     public let engine: DecisionEngine
@@ -30,10 +34,15 @@ public struct EvaluationService: Service {
 
     /// Evaluates every `interval` until graceful shutdown.
     public func run() async throws {
+        var pause = interval
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
+            try? await cancelWhenGracefulShutdown { [pause] in try await Task.sleep(for: pause) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            if let leads, await !leads() { continue }
+            if let leads, await !leads() {
+                pause = interval / 4
+                continue
+            }
+            pause = interval
             let report = await engine.evaluate(at: Instant(nanosecondsSinceEpoch: now()))
             await publish?(report)
         }

@@ -4,13 +4,12 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
-import Testing
 
 /// A real HTTP server on 127.0.0.1 port 0 that records every POST to `/hook` and answers the first
 /// `failures` of them with `failureStatus`, the rest with 200.
-final class WebhookReceiver: Sendable {
-    let failures: Int
-    let failureStatus: HTTPResponse.Status
+public final class WebhookReceiver: Sendable {
+    public let failures: Int
+    public let failureStatus: HTTPResponse.Status
     private let received = Mutex<[(at: ContinuousClock.Instant, body: Data)]>([])
 
     init(failures: Int, failureStatus: HTTPResponse.Status) {
@@ -19,17 +18,17 @@ final class WebhookReceiver: Sendable {
     }
 
     /// Every POST so far (failed ones included), oldest first.
-    var attempts: [(at: ContinuousClock.Instant, body: Data)] { received.withLock { $0 } }
+    public var attempts: [(at: ContinuousClock.Instant, body: Data)] { received.withLock { $0 } }
 
     /// Bodies of POSTs answered 200, decoded as JSON objects.
-    func delivered() throws -> [[String: Any]] {
+    public func delivered() throws -> [[String: Any]] {
         try attempts.dropFirst(failures).map { attempt in
             try JSONSerialization.jsonObject(with: attempt.body) as? [String: Any] ?? [:]
         }
     }
 
     /// Runs a receiver for the duration of `body`, passing it and its URL.
-    static func with<T: Sendable>(
+    public static func with<T: Sendable>(
         failures: Int = 0, failureStatus: HTTPResponse.Status = .internalServerError,
         _ body: @Sendable (WebhookReceiver, URL) async throws -> T
     ) async throws -> T {
@@ -60,7 +59,8 @@ final class WebhookReceiver: Sendable {
                     bound = port.withLock { $0 }
                     if bound == nil { try await Task.sleep(for: .milliseconds(5)) }
                 }
-                let url = URL(string: "http://127.0.0.1:\(try #require(bound))/hook")!
+                guard let bound else { throw TestFailure("the webhook receiver did not bind within 10 s") }
+                let url = URL(string: "http://127.0.0.1:\(bound)/hook")!
                 let result = try await body(receiver, url)
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
