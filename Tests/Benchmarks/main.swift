@@ -22,7 +22,12 @@ do {
         exit(0)
     }
     let only = value("--only")
-    print("Vigil benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, release build")
+    #if DEBUG
+        let build = "DEBUG build: these figures are not the project's"
+    #else
+        let build = "release build"
+    #endif
+    print("Vigil benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(build)")
     if only == nil || only == "codec" { try CodecBenchmark.run() }
     if only == nil || only == "store" {
         try await StoreBenchmark.run(events: Int(value("--events") ?? "") ?? 600_000)
