@@ -94,9 +94,16 @@ extension Reliability {
                 run.fault("pg_ctl stop -m immediate")
                 try await Task.sleep(for: .seconds(Double.random(in: 1...3)))
                 try server.restart()
-                // Both replicas acknowledge again (an agent of each makes progress).
-                #expect(await run.generator.waitForProgress(500), "no acks after PostgreSQL came back")
+                // The apps go on writing (their agents buffer what the hubs cannot take yet).
+                #expect(await run.generator.waitForProgress(500))
             }
+            // hub-a commits again by itself after the last restart (its own counters, not the shared totals);
+            // finish() then checks that everything acknowledged to the apps reached PostgreSQL once.
+            let before = try #require(try run.fleet.hubStatus().connections)
+            #expect(before.commitFailures > 0, "no commit of hub-a failed: the crashes missed it")
+            #expect(
+                await eventually(60) { ((try? run.fleet.hubStatus().connections?.commits) ?? 0) > before.commits },
+                "hub-a committed nothing after PostgreSQL came back")
             try await run.finish()
         }
 
