@@ -14,14 +14,15 @@ public enum TestCertificates {
         try run(["bash", root.appendingPathComponent("deploy/certs.sh").path, directory] + arguments)
     }
 
-    /// A directory with `ca.pem`, `hub.pem/.key` and agent certificates for `web-01`, `web-02`, `web-03`.
+    /// A directory with `ca.pem`, `hub.pem/.key` and agent certificates for `web-01` … `web-04` (`web-04` runs no
+    /// agent: a probe speaks for it).
     public static func directory() throws -> String {
         try made.withLock { cached in
             if let cached { return cached }
             let directory = NSTemporaryDirectory() + "vigil-agent-tests-certs-\(getpid())"
             try run([
                 "bash", root.appendingPathComponent("deploy/certs.sh").path, directory,
-                "--agent", "web-01", "--agent", "web-02", "--agent", "web-03",
+                "--agent", "web-01", "--agent", "web-02", "--agent", "web-03", "--agent", "web-04",
             ])
             cached = directory
             return directory

@@ -1,6 +1,8 @@
 import Foundation
+import GRDB
 import Synchronization
 import Testing
+import VigilProtocol
 import VigilTestSupport
 
 extension Reliability {
@@ -234,6 +236,108 @@ extension Reliability {
                 #expect(notified.values.allSatisfy { $0 == 1 }, "notified more than once: \(notified)")
                 run.note("notifications: \(notified.map { "\($0.value)× \($0.key)" }.sorted().joined(separator: "; "))")
                 try await run.finish()
+            }
+        }
+
+        @Test("two replicas fed the same stream at once store each record once and skip the other copy by seq")
+        func sharedStream() async throws {
+            let server = try PostgresServer.start()
+            let proxy = try FaultProxy(targetPort: server.port)
+            defer { proxy.close() }
+            let run = try Self.start("shared-stream", tag: 26, server: server, proxy: proxy)
+            defer { run.stop() }
+            run.startLoad()
+            let b = try #require(run.fleet.replicaConfig("hub-b"))
+            // One stream of agent web-04 (a probe with its certificate), sent whole to both replicas at the same
+            // time, as an agent that failed over while its old connection still had every batch in flight.
+            let hello = TLSProbe.hello("web-04", labels: ["service": "checkout", "version": "1.4.0"])
+            let streamID = hello.hello.streamID
+            let batches = 20
+            let perBatch = 100
+            let now = LoadGenerator.nowNanos()
+            var frames: [UInt8] = []
+            for n in 0..<batches {
+                var frame = Vigil_V1_Frame()
+                frame.batch.firstSeq = UInt64(n * perBatch + 1)
+                frame.batch.records = (0..<perBatch).map { i in
+                    let seq = UInt64(n * perBatch + i + 1)
+                    // Every fourth a sample: samples have no unique key, so only the stream's row lock keeps a
+                    // second copy out.
+                    if seq % 4 == 0 {
+                        return Vigil_V1_Record.with {
+                            $0.sample.timeUnixNano = now + Int64(seq)
+                            $0.sample.metric = "shared.depth"
+                            $0.sample.value = Double(seq)
+                        }
+                    }
+                    var event = Vigil_V1_Event()
+                    event.eventID = Data([0xE7, 26]) + withUnsafeBytes(of: seq.bigEndian) { Data($0) } + Data(count: 6)
+                    event.timeUnixNano = now + Int64(seq)
+                    event.service = "checkout"
+                    event.version = "1.4.0"
+                    event.name = "shared"
+                    event.outcome = .ok
+                    event.durationMs = 1
+                    return Vigil_V1_Record.with { $0.event = event }
+                }
+                frames += try TLSProbe.framed(frame)
+            }
+            // What the agent would keep of the stream: the seq audit judges its rows against it.
+            try Self.agentDatabase(
+                "\(run.fleet.directory)/agent-4.db", streamID: streamID, nextSeq: Int64(batches * perBatch + 1))
+            let certificates = run.fleet.certificates
+            let input = try TLSProbe.framed(hello)
+            let all = frames
+            let outcomes = try await withThrowingTaskGroup(of: TLSProbe.Outcome.self) { group in
+                for port in [run.fleet.listenPort, b.listenPort] {
+                    group.addTask {
+                        try await onThread {
+                            try TLSProbe.run(
+                                port: port,
+                                arguments: TLSProbe.identity("web-04", in: certificates, ca: "\(certificates)/ca.pem"),
+                                input: input, then: all, waitForClose: false, holdOpen: 8)
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            run.fault("one stream on two replicas at once")
+            for outcome in outcomes {
+                let acked = outcome.frames.compactMap { frame -> UInt64? in
+                    if case .ack(let ack) = frame.body { return ack.throughSeq }
+                    return nil
+                }.max()
+                #expect(outcome.reject == nil, "\(String(describing: outcome.reject))")
+                #expect(acked == UInt64(batches * perBatch), "a replica acked through \(String(describing: acked))")
+            }
+            guard let database = run.fleet.postgres?.database else { throw TestFailure("no PostgreSQL store") }
+            let figures = try server.psql(
+                database,
+                """
+                SELECT count(*), count(DISTINCT seq) FROM (
+                    SELECT seq FROM events WHERE agent_id = 'web-04' UNION ALL SELECT seq FROM samples WHERE agent_id = 'web-04'
+                ) rows
+                """)
+            #expect(figures == "\(batches * perBatch)|\(batches * perBatch)", "stored rows | distinct seqs: \(figures)")
+            // The generator's ids are judged by id; every stream, the shared one too, by seq.
+            let verdict = try await run.finish(ownIDsOnly: true)
+            let skipped = verdict.seq?.seqResendsByFaults ?? 0
+            #expect(skipped >= UInt64(batches * perBatch), "the second copy was not skipped by seq: \(skipped)")
+            run.note("shared stream: \(figures) stored, \(skipped) seq resends skipped")
+        }
+
+        /// A minimal agent database for a stream a probe sent: its id and next seq, nothing dropped.
+        static func agentDatabase(_ path: String, streamID: Data, nextSeq: Int64) throws {
+            let queue = try DatabaseQueue(path: path)
+            try queue.write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE meta (key TEXT PRIMARY KEY, value);
+                        CREATE TABLE records (seq INTEGER PRIMARY KEY);
+                        CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER);
+                        """)
+                try db.execute(sql: "INSERT INTO meta VALUES ('stream_id', ?)", arguments: [streamID])
+                try db.execute(sql: "INSERT INTO meta VALUES ('next_seq', ?)", arguments: [nextSeq])
             }
         }
     }
