@@ -50,26 +50,15 @@ public final class WebhookReceiver: Sendable {
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            do {
-                let deadline = ContinuousClock.now + .seconds(10)
-                var bound: Int?
-                while bound == nil, ContinuousClock.now < deadline {
-                    bound = port.withLock { $0 }
-                    if bound == nil { try await Task.sleep(for: .milliseconds(5)) }
-                }
-                guard let bound else { throw TestFailure("the webhook receiver did not bind within 10 s") }
-                let url = URL(string: "http://127.0.0.1:\(bound)/hook")!
-                let result = try await body(receiver, url)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
+        return try await whileRunning(group) {
+            let deadline = ContinuousClock.now + .seconds(10)
+            var bound: Int?
+            while bound == nil, ContinuousClock.now < deadline {
+                bound = port.withLock { $0 }
+                if bound == nil { try await Task.sleep(for: .milliseconds(5)) }
             }
+            guard let bound else { throw TestFailure("the webhook receiver did not bind within 10 s") }
+            return try await body(receiver, URL(string: "http://127.0.0.1:\(bound)/hook")!)
         }
     }
 }

@@ -22,14 +22,7 @@ func running<T: Sendable>(_ notifier: WebhookNotifier, _ body: @Sendable () asyn
     var logger = Logger(label: "vigil.test.notifier")
     logger.logLevel = .critical
     let group = ServiceGroup(configuration: .init(services: [notifier], logger: logger))
-    return try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        defer { tasks.cancelAll() }
-        let result = try await body()
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
-        return result
-    }
+    return try await whileRunning(group, body)
 }
 
 func quietLogger() -> Logger {

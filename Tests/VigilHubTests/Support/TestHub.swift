@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import VigilHub
+import VigilTestSupport
 
 /// A whole hub in-process (store in a temp dir, receiver and admin API on 127.0.0.1 port 0) for the
 /// duration of `body`, stopped through graceful shutdown afterwards.
@@ -48,20 +49,10 @@ struct TestHub: Sendable {
         let listen = try await runtime.receiver.bind()
         let group = ServiceGroup(
             configuration: .init(services: runtime.services.map { .init(service: $0) }, logger: logger))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            do {
-                let port = try await adminPort.wait()
-                let hub = TestHub(runtime: runtime, listenPort: listen.port, adminPort: port, directory: directory)
-                let result = try await body(hub)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
+        return try await whileRunning(group) {
+            let port = try await adminPort.wait()
+            return try await body(
+                TestHub(runtime: runtime, listenPort: listen.port, adminPort: port, directory: directory))
         }
     }
 

@@ -92,7 +92,7 @@ public final class LeaderElection: Service, Sendable {
                     configuration: try PostgresEventStore.connectionConfiguration(connection), id: 1, logger: logger)
                 session.withLock { $0 = opened }
                 do {
-                    let idleMilliseconds = PostgresEventStore.milliseconds(idleLimit)
+                    let idleMilliseconds = idleLimit.totalNanoseconds / 1_000_000
                     try await bounded(
                         opened, PostgresQuery(unsafeSQL: "SET idle_session_timeout = \(idleMilliseconds)"))
                     try await hold(opened)

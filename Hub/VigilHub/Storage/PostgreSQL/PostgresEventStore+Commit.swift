@@ -4,8 +4,8 @@ import NIOCore
 import PostgresNIO
 import VigilProtocol
 
-// The PostgreSQL commit: every batch of one group commit in one transaction, its rows sent in bulk (`COPY`,
-// see PostgresCommitRows), so a commit of thousands of records is a handful of statements.
+// The PostgreSQL commit: every batch of one group commit in one transaction, its rows sent in bulk (column
+// arrays or `COPY`, see PostgresCommitRows), so a commit of thousands of records is a handful of statements.
 //
 // Order inside the transaction (the same in every replica, so two of them wait rather than deadlock):
 // streams (locked in key order), events, samples, stream counters, agents, rollup cells (in key order), the

@@ -204,11 +204,6 @@ public final class PostgresEventStore: EventStore, Sendable {
         }
     }
 
-    /// `duration` in whole milliseconds.
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-    }
-
     /// Days since 1970-01-01 UTC, now.
     func today() -> Int64 {
         Int64((Date().timeIntervalSince1970 / 86_400).rounded(.down))
@@ -277,8 +272,8 @@ public final class PostgresEventStore: EventStore, Sendable {
         let keepAlive = configuration.options.keepAliveBehavior?.frequency ?? .seconds(30)
         configuration.options.additionalStartupParameters = [
             ("synchronous_commit", "on"),
-            ("idle_in_transaction_session_timeout", String(Self.milliseconds(timeout))),
-            ("idle_session_timeout", String(Self.milliseconds(keepAlive * 4))),
+            ("idle_in_transaction_session_timeout", String(timeout.totalNanoseconds / 1_000_000)),
+            ("idle_session_timeout", String((keepAlive * 4).totalNanoseconds / 1_000_000)),
         ]
         return configuration
     }
@@ -312,10 +307,8 @@ public final class PostgresEventStore: EventStore, Sendable {
                 return StoreError(code: code, message: "cannot \(what): \(error.code)")
             }
         }
-        if let error = error as? PostgresPool.Timeout {
-            return StoreError(code: code, message: "cannot \(what): \(error)")
-        }
-        if let error = error as? PostgresPool.Unreachable {
+        // The pool's own errors name the server already.
+        if error is PostgresPool.Timeout || error is PostgresPool.Unreachable {
             return StoreError(code: code, message: "cannot \(what): \(error)")
         }
         if error is CancellationError {

@@ -210,9 +210,7 @@ final class PostgresPool: Sendable {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>?, Never>) in
                 outcome.set(continuation)
                 let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(
-                    in: .nanoseconds(
-                        Int64(limit.components.seconds) * 1_000_000_000
-                            + limit.components.attoseconds / 1_000_000_000)
+                    in: .nanoseconds(limit.totalNanoseconds)
                 ) { outcome.resume(nil) }
                 task.withLock {
                     $0 = Task {
