@@ -1,12 +1,16 @@
-// RollupStore: what the rollup job and the decision engine need from the hub's database, so a PostgreSQL
-// store can provide it beside SQLiteEventStore later (DESIGN §7).
+import VigilAnalytics
+
+// RollupStore: what the rollup job and the decision engine need from the hub's database (DESIGN §7). Both
+// stores fold each commit's new rows into rollup cells with CommitFold (Analysis/Rollups/) in the commit's
+// transaction; the pure cells, keys and rows are MinuteRollup's (VigilAnalytics).
 //
 // Invariants every implementation keeps:
-// - `rollUp` reads raw rows after the stored watermark (by insertion order), folds them with MinuteRollup,
-//   and writes the merged cells together with the new watermark in one transaction: a crash before commit
-//   leaves both as they were, so the next pass redoes exactly that chunk.
-// - Queries read rollups only, never raw events (except `calls`, which reads the newest raw events by
-//   insertion order for the circuit breakers, bounded by its limit).
+// - Every stored record is in the rollups exactly once. SQLiteEventStore, with one writer, keeps a watermark
+//   over rowids: `rollUp` folds raw rows after it (when commits could not) and writes cells and watermark in
+//   one transaction, so a crash before commit leaves both as they were. PostgresEventStore has several
+//   writers, for which such a watermark is unsafe: its commits always fold, and `rollUp` has nothing to do.
+// - Queries read rollups only, never raw events (except `calls`, which reads the newest calls for the
+//   circuit breakers, bounded by its limit).
 
 /// Reads and writes minute rollups.
 public protocol RollupStore: Sendable {
@@ -55,34 +59,6 @@ public struct RollupWatermarks: Sendable, Hashable {
     public var events: Int64
     /// The highest sample rowid rolled up.
     public var samples: Int64
-}
-
-/// One stored event rollup.
-public struct EventRollupRow: Sendable {
-    /// Its key.
-    public var key: MinuteRollup.EventKey
-    /// Its figures.
-    public var cell: EventCell
-}
-
-/// One stored sample rollup.
-public struct SampleRollupRow: Sendable {
-    /// Its key.
-    public var key: MinuteRollup.SampleKey
-    /// Its figures.
-    public var cell: SampleCell
-}
-
-/// Errors of one category for one version in two spans.
-public struct ErrorCategoryCount: Sendable, Hashable {
-    /// The version.
-    public var version: String
-    /// The category ("" when the events gave none).
-    public var category: String
-    /// Errors in the recent span.
-    public var recent: Int64
-    /// Errors in the span before.
-    public var previous: Int64
 }
 
 /// One call (event) as the circuit breakers see it.

@@ -167,7 +167,12 @@ public actor DecisionEngine {
                     service, events: recentEvents, samples: recentSamples, seconds: recentSeconds, report: report)
             }
             recommendations += try await evaluateBreakers(at: instant)
-            series += SeriesBuilder.agents(try await eventStore.agents(), nowUnixNano: instant.nanosecondsSinceEpoch)
+            let agents = try await eventStore.agents().map {
+                SeriesBuilder.Agent(
+                    agentID: $0.agentID, labels: $0.labels, connected: $0.connected,
+                    newestRecordUnixNano: $0.newestRecordUnixNano)
+            }
+            series += SeriesBuilder.agents(agents, nowUnixNano: instant.nanosecondsSinceEpoch)
             await saveState(at: instant)
             let elapsed = stopwatch()
             last = RecommendationsReport(

@@ -1,3 +1,4 @@
+import VigilAnalytics
 import VigilProtocol
 
 // CommitFold: what one commit stored, as the rollups and the circuit breakers need it, folded from the decoded

@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import Synchronization
+import VigilAnalytics
 
 // RollupService: the catch-up job that keeps the minute rollups (issue #5 part 7) up to date, and deletes
 // rollups older than `retention.rollups`. While the watermarks are caught up, the hub's commits fold what

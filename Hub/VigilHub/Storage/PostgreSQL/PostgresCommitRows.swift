@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import VigilAnalytics
 import VigilProtocol
 
 // The rows of one commit, as columns, and the two ways they go into PostgreSQL.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import VigilAnalytics
 
 // The RollupStore side of the PostgreSQL store. Every commit folds what it stored into the rollup cells in its
 // own transaction (PostgresRollups), so there is no catch-up job and no watermark over raw rows: with several

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import VigilAnalytics
 import VigilProtocol
 
 // CommitRollup: the minute rollups of the records one commit stores, folded from the decoded records in the

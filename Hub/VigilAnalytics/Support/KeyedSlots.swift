@@ -7,22 +7,28 @@
 // - A key's slot never changes; slots are 0, 1, 2, … in the order keys were first seen.
 // - `recent` holds at most `recentCount` distinct slots, the most recently used first.
 
-/// Numbers keys for values stored in arrays beside them.
-struct KeyedSlots<Key: Hashable & Sendable>: Sendable {
-    /// The keys, at their slots.
-    private(set) var keys: [Key] = []
-    private var slots: [Key: Int] = [:]
-    private var recent: [Int] = []
-    private let recentCount: Int
+/// Numbers keys for values stored in arrays beside them. Inlinable, so a caller in another module gets a
+/// version specialised to its key type.
+public struct KeyedSlots<Key: Hashable & Sendable>: Sendable {
+    @usableFromInline var storedKeys: [Key] = []
+    @usableFromInline var slots: [Key: Int] = [:]
+    @usableFromInline var recent: [Int] = []
+    @usableFromInline let recentCount: Int
 
     /// A table that compares a key with the `recentCount` last used before hashing it.
-    init(recentCount: Int) {
+    @inlinable
+    public init(recentCount: Int) {
         self.recentCount = recentCount
     }
 
+    /// The keys, at their slots.
+    @inlinable
+    public var keys: [Key] { storedKeys }
+
     /// The slot of `key`, and whether the key is new: then the caller appends its value.
-    mutating func slot(of key: Key) -> (slot: Int, isNew: Bool) {
-        if let index = recent.firstIndex(where: { keys[$0] == key }) {
+    @inlinable
+    public mutating func slot(of key: Key) -> (slot: Int, isNew: Bool) {
+        if let index = recent.firstIndex(where: { storedKeys[$0] == key }) {
             if index > 0 { recent.swapAt(0, index) }
             return (recent[0], false)
         }
@@ -31,8 +37,8 @@ struct KeyedSlots<Key: Hashable & Sendable>: Sendable {
         if let known = slots[key] {
             slot = known
         } else {
-            slot = keys.count
-            keys.append(key)
+            slot = storedKeys.count
+            storedKeys.append(key)
             slots[key] = slot
             isNew = true
         }

@@ -1,5 +1,3 @@
-import VigilAnalytics
-
 // MinuteRollup: the pure half of the rollup job. It folds raw events and samples into per-minute cells and
 // merges cells; the store reads and writes them. Nothing here does I/O.
 //

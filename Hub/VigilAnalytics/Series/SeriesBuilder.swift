@@ -1,5 +1,3 @@
-import VigilAnalytics
-
 // SeriesBuilder: the series of issue #5 part 9, computed each evaluation from the recent rollups (pure).
 //
 // - event_rate (calls/s), error_rate, latency_p50|p95|p99_ms: per (service, version, host), per (service,
@@ -83,8 +81,28 @@ public enum SeriesBuilder {
         return out
     }
 
+    /// What the agent series need about one agent.
+    public struct Agent: Sendable, Hashable {
+        /// The agent id (the `host` label).
+        public var agentID: String
+        /// Labels from its last `Hello`.
+        public var labels: [String: String]
+        /// Whether a connection from it is open.
+        public var connected: Bool
+        /// The newest record time it sent (Unix ns), if it sent any.
+        public var newestRecordUnixNano: Int64?
+
+        /// Creates an agent.
+        public init(agentID: String, labels: [String: String], connected: Bool, newestRecordUnixNano: Int64?) {
+            self.agentID = agentID
+            self.labels = labels
+            self.connected = connected
+            self.newestRecordUnixNano = newestRecordUnixNano
+        }
+    }
+
     /// agent_up and ingest_lag_seconds for every agent at `nowUnixNano`.
-    public static func agents(_ agents: [AgentRecord], nowUnixNano: Int64) -> [SeriesValue] {
+    public static func agents(_ agents: [Agent], nowUnixNano: Int64) -> [SeriesValue] {
         var out: [SeriesValue] = []
         for agent in agents {
             var labels = ["host": agent.agentID]

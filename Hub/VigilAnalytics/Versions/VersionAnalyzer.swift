@@ -1,5 +1,3 @@
-import VigilAnalytics
-
 // VersionAnalyzer: DESIGN §5's per-version comparison, computed from minute rollups. Pure: the caller reads
 // the rollups and passes them in with the window and the time.
 //
