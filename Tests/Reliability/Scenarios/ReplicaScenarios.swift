@@ -90,11 +90,14 @@ extension Reliability {
             let run = try Self.start("postgres-crash", tag: 23, server: server, proxy: proxy, storeTimeout: "5s")
             defer { run.stop() }
             run.startLoad()
-            for _ in 0..<Scale.pick(short: 2, soak: 20) {
+            for round in 0..<Scale.pick(short: 2, soak: 20) {
                 #expect(await run.generator.waitForProgress(500))
                 try server.crash()
                 run.fault("pg_ctl stop -m immediate")
-                try await Task.sleep(for: .seconds(Double.random(in: 1...3)))
+                // Odd rounds are short outages, which the pool may ride out by reconnecting while a commit waits;
+                // even rounds outlast the store timeout (5 s), so a commit of hub-a surely fails.
+                let outage = round % 2 == 0 ? Double.random(in: 6...8) : Double.random(in: 1...3)
+                try await Task.sleep(for: .seconds(outage))
                 try server.restart()
                 // The apps go on writing (their agents buffer what the hubs cannot take yet).
                 #expect(await run.generator.waitForProgress(500))
