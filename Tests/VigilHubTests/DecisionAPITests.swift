@@ -94,4 +94,41 @@ struct DecisionAPITests {
                 recommendations.contains { $0["kind"] as? String == "autoscale" && $0["service"] as? String == "cart" })
         }
     }
+
+    @Test("a window over a day is judged on (host, hour) points from the hourly rollups, from a whole hour")
+    func longWindowUsesHourlyPoints() async throws {
+        try await TestHub.with(configure: DecisionTests.configure) { hub in
+            let end = Traffic.currentMinute
+            var canary = Traffic.Profile()
+            canary.errorRate = 0.3
+            try await DecisionTests.sendCanaryTraffic(
+                hub, service: "cart", baseline: Traffic.Profile(), canary: canary, seed: 5, endMinute: end)
+            _ = await hub.runtime.rollups.catchUp()
+            func errorEvidence(_ body: [String: Any]) throws -> [String: Any] {
+                let versions = try #require(body["versions"] as? [[String: Any]])
+                let canaryVersion = try #require(versions.first { $0["version"] as? String == "2.0.0" })
+                let verdict = try #require(canaryVersion["verdict"] as? [String: Any])
+                let evidence = try #require(verdict["evidence"] as? [[String: Any]])
+                return try #require(evidence.first { $0["metric"] as? String == "error_rate" })
+            }
+            let (_, short) = try await get(hub, "/v1/versions?service=cart&window=2h")
+            let (code, long) = try await get(hub, "/v1/versions?service=cart&window=7d")
+            #expect(code == 200)
+            #expect(short["point_seconds"] as? Double == 60)
+            #expect(long["point_seconds"] as? Double == 3600)
+            // 5 canary hosts, each over the 30 minutes of traffic: one point per minute, or per hour touched.
+            let hours = Set(((end - 30)..<end).map { MinuteRollup.hourStart(ofMinute: $0) }).count
+            #expect(try errorEvidence(short)["canary_n"] as? Int == 5 * 30)
+            #expect(try errorEvidence(long)["canary_n"] as? Int == 5 * hours)
+            // The window starts at the whole hour it falls in, and the rates count that span.
+            let from = try #require(long["from_minute"] as? Int)
+            #expect(from % 60 == 0)
+            let seconds = try #require(long["window_seconds"] as? Double)
+            #expect(seconds >= 7 * 86_400 && seconds < 7 * 86_400 + 3600)
+            let versions = { (body: [String: Any]) in
+                (body["versions"] as? [[String: Any]])?.map { $0["events"] as? Int }
+            }
+            #expect(versions(long) == versions(short))
+        }
+    }
 }

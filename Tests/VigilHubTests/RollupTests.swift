@@ -6,7 +6,7 @@ import VigilHub
 import VigilProtocol
 import VigilTestSupport
 
-/// Minute cells, late events, samples and NPS on both stores: SQLite with its rollup job (commits do not fold
+/// Minute and hour cells, late events, samples and NPS on both stores: SQLite with its rollup job (commits do not fold
 /// here; CommitRollupTests covers that) and PostgreSQL, whose commits fold. Watermark resume, chunking and
 /// row-by-row retention are the SQLite job's own.
 @Suite("Minute rollups")
@@ -210,6 +210,105 @@ struct RollupTests {
         #expect(version.events == 1)
     }
 
+    @Test(
+        "hourly cells are the minute cells merged per hour, through late events, several commits and samples",
+        arguments: StoreKind.allCases, [false, true])
+    func hourlyCells(_ kind: StoreKind, rollsUpOnCommit: Bool) async throws {
+        let fixture = try await StoreFixture.open(kind, rollsUpOnCommit: rollsUpOnCommit)
+        let store = fixture.store
+        // Three hours and more of two hosts and two versions, the last commit late into the first hours.
+        func events(_ range: Range<Int>, host: Int) -> [Vigil_V1_Record] {
+            range.map { n in
+                Self.event(
+                    n + 10_000 * host, minute: Self.minute - Int64(n % 200), second: Int64(n % 60),
+                    version: n % 3 == 0 ? "2.0.0" : "1.0.0", failed: n % 7 == 0, durationMs: Double(n % 400) + 0.5)
+            }
+        }
+        func samples(_ range: Range<Int>) -> [Vigil_V1_Record] {
+            range.map { n in
+                var sample = Vigil_V1_Sample()
+                sample.timeUnixNano = (Self.minute - Int64(n % 200)) * 60_000_000_000
+                sample.metric = "cpu.utilization"
+                sample.value = Double(n % 97) / 97
+                return Vigil_V1_Record.with { $0.sample = sample }
+            }
+        }
+        let labels = ["service": "checkout", "version": "1.0.0"]
+        try await Traffic.commit(events(0..<300, host: 1) + samples(0..<150), as: "h01", labels: labels, to: store)
+        try await Traffic.commit(events(0..<250, host: 2), as: "h02", labels: labels, to: store)
+        _ = try await store.rollUp(limit: 10_000)
+        try await Traffic.commit(
+            events(300..<700, host: 1) + samples(150..<400), as: "h01", labels: labels, to: store, stream: 2)
+        _ = try await store.rollUp(limit: 10_000)
+
+        let span = (Self.minute - 300)...(Self.minute + 60)
+        let minuteRows = try await store.eventRollups(service: "checkout", minutes: span)
+        #expect(minuteRows.reduce(0) { $0 + $1.cell.count } == 950)
+        var expected: [MinuteRollup.EventKey: EventCell] = [:]
+        for row in minuteRows {
+            var key = row.key
+            key.minute = MinuteRollup.hourStart(ofMinute: key.minute)
+            expected[key, default: EventCell()].merge(row.cell)
+        }
+        let hourRows = try await store.eventRollups(service: "checkout", minutes: span, resolution: .hour)
+        #expect(hourRows.count == expected.count && expected.count >= 8)
+        for row in hourRows { #expect(expected[row.key] == row.cell, "hour cell \(row.key)") }
+
+        var expectedSamples: [MinuteRollup.SampleKey: SampleCell] = [:]
+        for row in try await store.sampleRollups(service: "checkout", minutes: span) {
+            var key = row.key
+            key.minute = MinuteRollup.hourStart(ofMinute: key.minute)
+            expectedSamples[key, default: SampleCell()].merge(row.cell)
+        }
+        let hourSamples = try await store.sampleRollups(service: "checkout", minutes: span, resolution: .hour)
+        #expect(hourSamples.reduce(0) { $0 + $1.cell.count } == 400)
+        #expect(hourSamples.count == expectedSamples.count)
+        for row in hourSamples {
+            let cell = try #require(expectedSamples[row.key])
+            #expect(row.cell.count == cell.count && row.cell.min == cell.min && row.cell.max == cell.max)
+            #expect(abs(row.cell.sum - cell.sum) < 1e-9)
+        }
+    }
+
+    @Test(
+        "upgrading a database with minute rollups fills the hourly ones from them (SQLite v6, PostgreSQL 0005)",
+        arguments: StoreKind.allCases)
+    func hourlyBackfill(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.open(kind)
+        let records = (0..<500).map {
+            Self.event($0, minute: Self.minute - Int64($0 % 150), failed: $0 % 9 == 0, durationMs: Double($0 % 300))
+        }
+        try await Traffic.commit(records, as: "h01", labels: [:], to: fixture.store)
+        let span = (Self.minute - 200)...Self.minute
+        func hourCells(_ store: any RollupStore) async throws -> [MinuteRollup.EventKey: EventCell] {
+            let rows = try await store.eventRollups(service: "checkout", minutes: span, resolution: .hour)
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0.key, $0.cell) })
+        }
+        let written = try await hourCells(fixture.store)
+        #expect(written.count >= 3 && written.values.reduce(0) { $0 + $1.count } == 500)
+        // Back to the schema before the hourly tables, as a database of the previous release.
+        switch kind {
+        case .sqlite:
+            let queue = try DatabaseQueue(path: fixture.directory.file("hub.db"))
+            try await queue.write { db in
+                try db.execute(
+                    sql: """
+                        DROP TABLE event_rollups_hourly; DROP TABLE sample_rollups_hourly;
+                        DELETE FROM grdb_migrations WHERE identifier = 'v6-hourly-rollups';
+                        """)
+            }
+            try queue.close()
+        case .postgres:
+            _ = try fixture.psql(
+                """
+                DROP TABLE event_rollups_hourly, sample_rollups_hourly;
+                DELETE FROM vigil_migrations WHERE name = '0005-hourly-rollups'
+                """)
+        }
+        let upgraded = try await fixture.reopen()
+        #expect(try await hourCells(upgraded) == written)
+    }
+
     @Test("retention deletes rollups older than the cutoff in batches and keeps the rest")
     func retention() async throws {
         let directory = TemporaryDirectory()
@@ -218,10 +317,17 @@ struct RollupTests {
         try await Traffic.commit(records, as: "h01", labels: [:], to: store)
         _ = try await store.rollUp(limit: 100)
         let now = (Self.minute + 1) * 60_000_000_000
+        let hours = try await store.eventRollups(
+            service: "checkout", minutes: (Self.minute - 100)...Self.minute, resolution: .hour)
         let service = RollupService(store: store, keep: .seconds(10 * 60), retentionBatch: 7, now: { now })
         let deleted = await service.expire()
-        // The cutoff is minute − 9: the 30 minutes before it go, one event row and one error row each.
-        #expect(deleted == 60)
+        // The cutoff is minute − 9: the 30 minutes before it go, one event row and one error row each, and the
+        // hour cells whose last minute is before it.
+        let expiredHours = hours.filter { $0.key.minute + 59 < Self.minute - 9 }.count
+        #expect(deleted == 60 + expiredHours)
+        let hoursLeft = try await store.eventRollups(
+            service: "checkout", minutes: (Self.minute - 100)...Self.minute, resolution: .hour)
+        #expect(hoursLeft.count == hours.count - expiredHours && !hoursLeft.isEmpty)
         let left = try await Self.rows(store)
         #expect(left.count == 10)
         #expect(left.allSatisfy { $0.key.minute >= Self.minute - 9 })

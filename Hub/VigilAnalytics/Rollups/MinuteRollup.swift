@@ -5,6 +5,7 @@
 // - `add` then `merge` is associative and commutative: rolling a set of records up in any chunking, in any
 //   order, and merging the results gives the same counts, sums, extremes and sketch bins (DDSketch merges
 //   exactly).
+// - An hour cell is the merge of its 60 minute cells (`Chunk.hourly`), so long windows read 60 times fewer.
 // - An event counts as an error when its outcome is ERROR; its category is counted only then, with "" as
 //   "unspecified".
 // - A `feedback` event with a numeric `score` attribute in 0…10 is one response: ≥ 9 a promoter, ≤ 6 a
@@ -16,6 +17,15 @@ public enum MinuteRollup {
     public static let minuteNanos: Int64 = 60_000_000_000
     /// The event name whose `score` attribute feeds the NPS.
     public static let feedbackName = "feedback"
+
+    /// Minutes in an hour cell: the hourly rollups hold the same cells with `minute` = the hour's first minute.
+    public static let hourMinutes: Int64 = 60
+
+    /// The first minute of the hour `minute` falls in (rounded towards −∞).
+    public static func hourStart(ofMinute minute: Int64) -> Int64 {
+        let (quotient, remainder) = minute.quotientAndRemainder(dividingBy: hourMinutes)
+        return (remainder < 0 ? quotient - 1 : quotient) * hourMinutes
+    }
 
     /// The Unix minute `timeUnixNano` falls in (rounded towards −∞).
     public static func minute(of timeUnixNano: Int64) -> Int64 {
@@ -148,6 +158,34 @@ public enum MinuteRollup {
             let (slot, isNew) = eventSlots.slot(of: key)
             if isNew { eventCells.append(EventCell()) }
             return slot
+        }
+
+        /// Merges a whole cell in at `key`.
+        public mutating func merge(_ cell: EventCell, at key: EventKey) {
+            eventCells[slot(of: key)].merge(cell)
+        }
+
+        /// Merges a whole sample cell in at `key`.
+        public mutating func merge(_ cell: SampleCell, at key: SampleKey) {
+            samples[key, default: SampleCell()].merge(cell)
+        }
+
+        /// The same cells merged per hour (each key's minute moved to its hour's first minute), for the hourly
+        /// rollups; error categories are kept per minute only, so the result has none.
+        public var hourly: Chunk {
+            var out = Chunk()
+            for (key, cell) in zip(eventKeys, eventCells) {
+                var hourKey = key
+                hourKey.minute = MinuteRollup.hourStart(ofMinute: key.minute)
+                out.merge(cell, at: hourKey)
+            }
+            for (key, cell) in samples {
+                var hourKey = key
+                hourKey.minute = MinuteRollup.hourStart(ofMinute: key.minute)
+                out.merge(cell, at: hourKey)
+            }
+            out.refused = refused
+            return out
         }
 
         /// Folds in one sample; a non-finite value is refused.

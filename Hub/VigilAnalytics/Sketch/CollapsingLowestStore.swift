@@ -77,10 +77,33 @@ public struct CollapsingLowestStore: Sendable, Hashable {
 
     /// Adds every bin of `other` to this store.
     public mutating func merge(_ other: CollapsingLowestStore) {
-        for (key, count) in other.bins {
-            add(key: key, count: count)
-        }
+        guard !other.counts.isEmpty else { return }
         if other.hasCollapsed { hasCollapsed = true }
+        let low = counts.isEmpty ? other.offset : min(offset, other.offset)
+        let high = max(counts.isEmpty ? other.offset : offset + counts.count - 1, other.offset + other.counts.count - 1)
+        guard high - low + 1 <= maxBins else {
+            // The union would collapse: bin by bin, as `add` folds them.
+            for (key, count) in other.bins { add(key: key, count: count) }
+            return
+        }
+        // Both fit: widen this array to the union of keys and add the other's counts element for element.
+        if counts.isEmpty {
+            offset = other.offset
+            counts = other.counts
+            total = other.total
+            return
+        }
+        if low < offset {
+            counts.insert(contentsOf: repeatElement(0, count: offset - low), at: 0)
+            offset = low
+        }
+        let top = offset + counts.count - 1
+        if high > top { counts.append(contentsOf: repeatElement(0, count: high - top)) }
+        let start = other.offset - offset
+        counts.withUnsafeMutableBufferPointer { mine in
+            for (index, count) in other.counts.enumerated() { mine[start + index] += count }
+        }
+        total += other.total
     }
 
     /// The key of the bin holding the value of 0-based rank `rank` (in ascending key order).

@@ -4,7 +4,8 @@
 // Choices:
 // - Calls are every event except `feedback` (which carries satisfaction, not work): they make the counts,
 //   rates, error rates and latencies. `feedback` events with a score make the NPS.
-// - The judge's points are per (host, minute): error rate = errors / calls, p50/p95/p99 from that cell's
+// - The judge's points are per (host, cell), a cell being the rollup row's minute or hour (`Input.pointSeconds`):
+//   error rate = errors / calls, p50/p95/p99 from that cell's
 //   merged sketch, and the mean of that minute's samples for cpu.utilization, memory.utilization and
 //   queue.depth. A (host, minute) without calls gives no latency or error point.
 // - Hosts of a version are the agents that sent its calls or samples labelled with it.
@@ -41,12 +42,14 @@ public struct VersionAnalyzer: Sendable {
         public var window: Duration
         /// The evaluation time, RFC 3339.
         public var generatedAt: String
+        /// The span of one rollup cell: 60 for minute rollups, 3600 for hourly ones.
+        public var pointSeconds: Double
 
         /// Creates an input.
         public init(
             service: String, events: [EventRollupRow], samples: [SampleRollupRow],
             errorCategories: [ErrorCategoryCount], minutes: ClosedRange<Int64>, window: Duration,
-            generatedAt: String
+            generatedAt: String, pointSeconds: Double = 60
         ) {
             self.service = service
             self.events = events
@@ -55,6 +58,7 @@ public struct VersionAnalyzer: Sendable {
             self.minutes = minutes
             self.window = window
             self.generatedAt = generatedAt
+            self.pointSeconds = pointSeconds
         }
     }
 
@@ -144,7 +148,8 @@ public struct VersionAnalyzer: Sendable {
         let report = VersionsReport(
             service: input.service, windowSeconds: seconds, generatedAt: input.generatedAt,
             fromMinute: input.minutes.lowerBound, toMinute: input.minutes.upperBound, baseline: baseline,
-            baselinePinned: pinnedBaseline != nil && baseline == pinnedBaseline, versions: versions)
+            baselinePinned: pinnedBaseline != nil && baseline == pinnedBaseline, pointSeconds: input.pointSeconds,
+            versions: versions)
         return (report, verdicts)
     }
 

@@ -19,6 +19,10 @@ public struct VersionsReport: Sendable, Codable {
     public var baseline: String?
     /// Whether the baseline was pinned by `judge.baseline` rather than chosen by traffic.
     public var baselinePinned: Bool
+    /// The span of one judge point: 60 (a host's minute) for windows up to a day, 3600 (a host's hour) for
+    /// longer ones, which are read from the hourly rollups and start at a whole hour. `nil` in reports stored
+    /// before the field existed.
+    public var pointSeconds: Double?
     /// Every version seen in the window, most events first.
     public var versions: [Version]
 

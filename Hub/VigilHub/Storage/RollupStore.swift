@@ -18,14 +18,20 @@ public protocol RollupStore: Sendable {
     func rollUp(limit: Int) async throws(StoreError) -> RollupProgress
     /// The highest event and sample rowids already rolled up.
     func rollupWatermarks() async throws(StoreError) -> RollupWatermarks
-    /// Deletes at most `limit` rollup rows whose minute is before `minute`; returns how many.
+    /// Deletes at most `limit` rollup rows whose minute is before `minute` (hour cells whose whole hour is);
+    /// returns how many.
     func deleteRollups(beforeMinute minute: Int64, limit: Int) async throws(StoreError) -> Int
     /// Services with event or sample rollups in `minutes`, sorted.
     func rolledUpServices(minutes: ClosedRange<Int64>) async throws(StoreError) -> [String]
-    /// The event rollups of `service` in `minutes`.
-    func eventRollups(service: String, minutes: ClosedRange<Int64>) async throws(StoreError) -> [EventRollupRow]
-    /// The sample rollups of `service` in `minutes`.
-    func sampleRollups(service: String, minutes: ClosedRange<Int64>) async throws(StoreError) -> [SampleRollupRow]
+    /// The event rollups of `service` in `minutes`, per minute or per hour (an hour cell is read when its first
+    /// minute is in `minutes`).
+    func eventRollups(
+        service: String, minutes: ClosedRange<Int64>, resolution: RollupResolution
+    ) async throws(StoreError) -> [EventRollupRow]
+    /// The sample rollups of `service` in `minutes`, per minute or per hour.
+    func sampleRollups(
+        service: String, minutes: ClosedRange<Int64>, resolution: RollupResolution
+    ) async throws(StoreError) -> [SampleRollupRow]
     /// Error counts of `service` per version and category in two spans of minutes.
     func errorCategories(
         service: String, recent: Range<Int64>, previous: Range<Int64>
@@ -34,6 +40,34 @@ public protocol RollupStore: Sendable {
     func calls(afterRowid rowid: Int64, sinceUnixNano: Int64, limit: Int) async throws(StoreError) -> CallBatch
     /// The rowid of the newest stored event (0 when none).
     func lastEventRowid() async throws(StoreError) -> Int64
+}
+
+extension RollupStore {
+    /// The minute event rollups of `service` in `minutes`.
+    public func eventRollups(service: String, minutes: ClosedRange<Int64>) async throws(StoreError) -> [EventRollupRow]
+    {
+        try await eventRollups(service: service, minutes: minutes, resolution: .minute)
+    }
+
+    /// The minute sample rollups of `service` in `minutes`.
+    public func sampleRollups(
+        service: String, minutes: ClosedRange<Int64>
+    ) async throws(StoreError) -> [SampleRollupRow] {
+        try await sampleRollups(service: service, minutes: minutes, resolution: .minute)
+    }
+}
+
+/// Which rollup cells to read: the minute cells, or the same merged per hour.
+public enum RollupResolution: Sendable, Hashable {
+    /// One cell per minute.
+    case minute
+    /// One cell per hour, keyed by the hour's first minute.
+    case hour
+
+    /// The event rollup table of this resolution.
+    var eventTable: String { self == .minute ? "event_rollups" : "event_rollups_hourly" }
+    /// The sample rollup table of this resolution.
+    var sampleTable: String { self == .minute ? "sample_rollups" : "sample_rollups_hourly" }
 }
 
 /// What one `rollUp` call did.

@@ -89,10 +89,18 @@ public actor DecisionEngine {
     public func versions(
         service: String, window: Duration? = nil, at instant: Instant
     ) async throws(StoreError) -> VersionsReport? {
-        let window = window ?? settings.judgeWindow
-        let minutes = Self.minutes(window, endingAt: instant)
-        let events = try await rollupStore.eventRollups(service: service, minutes: minutes)
-        let samples = try await rollupStore.sampleRollups(service: service, minutes: minutes)
+        var window = window ?? settings.judgeWindow
+        var minutes = Self.minutes(window, endingAt: instant)
+        // Past a day, minute points cost more to read than they add to a verdict: read the hourly cells, from
+        // the whole hour the window starts in.
+        let resolution: RollupResolution = window > Self.minuteResolutionLimit ? .hour : .minute
+        if resolution == .hour {
+            let start = MinuteRollup.hourStart(ofMinute: minutes.lowerBound)
+            window += .seconds(60 * (minutes.lowerBound - start))
+            minutes = start...minutes.upperBound
+        }
+        let events = try await rollupStore.eventRollups(service: service, minutes: minutes, resolution: resolution)
+        let samples = try await rollupStore.sampleRollups(service: service, minutes: minutes, resolution: resolution)
         if events.isEmpty && samples.isEmpty { return nil }
         let day: Int64 = 24 * 60
         let now = MinuteRollup.minute(of: instant.nanosecondsSinceEpoch) + 1
@@ -101,7 +109,7 @@ public actor DecisionEngine {
         return analyzer.analyze(
             .init(
                 service: service, events: events, samples: samples, errorCategories: categories, minutes: minutes,
-                window: window, generatedAt: Self.rfc3339(instant))
+                window: window, generatedAt: Self.rfc3339(instant), pointSeconds: resolution == .hour ? 3600 : 60)
         ).report
     }
 
@@ -189,6 +197,9 @@ public actor DecisionEngine {
         }
         return last
     }
+
+    /// The longest window judged on minute points; longer ones use hourly points.
+    static let minuteResolutionLimit: Duration = .seconds(86_400)
 
     static func minutes(_ window: Duration, endingAt instant: Instant) -> ClosedRange<Int64> {
         let end = MinuteRollup.minute(of: instant.nanosecondsSinceEpoch)

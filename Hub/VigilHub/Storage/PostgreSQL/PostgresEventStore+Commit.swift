@@ -60,10 +60,13 @@ extension PostgresEventStore {
         let today = today()
         try await partitions.ensure(.events, days: eventDays, today: today, pool: pool, logger: logger)
         try await partitions.ensure(.samples, days: sampleDays, today: today, pool: pool, logger: logger)
-        // Rollup days are the records' days.
-        try await partitions.ensure(.eventRollups, days: eventDays, today: today, pool: pool, logger: logger)
-        try await partitions.ensure(.errorRollups, days: eventDays, today: today, pool: pool, logger: logger)
-        try await partitions.ensure(.sampleRollups, days: sampleDays, today: today, pool: pool, logger: logger)
+        // Rollup days are the records' days (an hour never spans two days).
+        for table in [PostgresPartitions.Table.eventRollups, .errorRollups, .eventRollupsHourly] {
+            try await partitions.ensure(table, days: eventDays, today: today, pool: pool, logger: logger)
+        }
+        for table in [PostgresPartitions.Table.sampleRollups, .sampleRollupsHourly] {
+            try await partitions.ensure(table, days: sampleDays, today: today, pool: pool, logger: logger)
+        }
     }
 
     /// One stream's row, locked for this transaction.

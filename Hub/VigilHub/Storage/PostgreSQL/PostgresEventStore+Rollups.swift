@@ -24,9 +24,11 @@ extension PostgresEventStore: RollupStore {
     public func deleteRollups(beforeMinute minute: Int64, limit: Int) async throws(StoreError) -> Int {
         do {
             var deleted = 0
-            for table in [PostgresPartitions.Table.eventRollups, .errorRollups, .sampleRollups] where deleted < limit {
+            for table in PostgresPartitions.Table.rollups where deleted < limit {
+                // An hour cell goes once its last minute is before the cutoff.
+                let before = table.name.hasSuffix("_hourly") ? minute - 59 : minute
                 deleted += try await partitions.expire(
-                    table, before: minute, limit: limit - deleted, pool: pool, logger: logger)
+                    table, before: before, limit: limit - deleted, pool: pool, logger: logger)
             }
             return deleted
         } catch {
@@ -52,14 +54,14 @@ extension PostgresEventStore: RollupStore {
     }
 
     public func eventRollups(
-        service: String, minutes: ClosedRange<Int64>
+        service: String, minutes: ClosedRange<Int64>, resolution: RollupResolution
     ) async throws(StoreError) -> [EventRollupRow] {
         do {
             let rows = try await pool.query(
                 """
                 SELECT service, minute, version, agent_id, name, count, errors, duration_sum, sketch, scores, promoters,
                        detractors
-                FROM event_rollups
+                FROM \(unescaped: resolution.eventTable)
                 WHERE service = \(Self.text(service)) AND minute BETWEEN \(minutes.lowerBound) AND \(minutes.upperBound)
                 """)
             var result: [EventRollupRow] = []
@@ -79,12 +81,12 @@ extension PostgresEventStore: RollupStore {
     }
 
     public func sampleRollups(
-        service: String, minutes: ClosedRange<Int64>
+        service: String, minutes: ClosedRange<Int64>, resolution: RollupResolution
     ) async throws(StoreError) -> [SampleRollupRow] {
         do {
             let rows = try await pool.query(
                 """
-                SELECT minute, version, agent_id, metric, count, sum, min, max FROM sample_rollups
+                SELECT minute, version, agent_id, metric, count, sum, min, max FROM \(unescaped: resolution.sampleTable)
                 WHERE service = \(Self.text(service)) AND minute BETWEEN \(minutes.lowerBound) AND \(minutes.upperBound)
                 """)
             var result: [SampleRollupRow] = []

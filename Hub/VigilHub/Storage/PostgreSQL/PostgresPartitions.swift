@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 import Synchronization
 
-// PostgresPartitions: one partition per UTC day of `events`, `samples` and the three rollup tables, made
+// PostgresPartitions: one partition per UTC day of `events`, `samples` and the five rollup tables, made
 // before the rows that need them, and dropped whole by retention.
 //
 // Invariants:
@@ -32,7 +32,12 @@ final class PostgresPartitions: Sendable {
         static let eventRollups = Table(name: "event_rollups", key: "minute", unitsPerDay: 1440)
         static let errorRollups = Table(name: "error_rollups", key: "minute", unitsPerDay: 1440)
         static let sampleRollups = Table(name: "sample_rollups", key: "minute", unitsPerDay: 1440)
-        static let all: [Table] = [.events, .samples, .eventRollups, .errorRollups, .sampleRollups]
+        static let eventRollupsHourly = Table(name: "event_rollups_hourly", key: "minute", unitsPerDay: 1440)
+        static let sampleRollupsHourly = Table(name: "sample_rollups_hourly", key: "minute", unitsPerDay: 1440)
+        static let rollups: [Table] = [
+            .eventRollups, .errorRollups, .sampleRollups, .eventRollupsHourly, .sampleRollupsHourly,
+        ]
+        static let all: [Table] = [.events, .samples] + rollups
 
         /// The day (days since 1970-01-01 UTC) a key falls in.
         func day(of key: Int64) -> Int64 {

@@ -35,14 +35,21 @@ enum PostgresRollups {
     }
 
     /// Merges `chunk` into the rollup tables inside the caller's transaction.
+    /// Merges `chunk` into the minute rollup tables and its hourly merge into the hourly ones, inside the
+    /// caller's transaction. Every commit locks in the same order (minute tables, then hourly; keys sorted
+    /// within each), so two commits never wait on each other in a cycle.
     static func write(_ chunk: MinuteRollup.Chunk, connection: PostgresConnection, logger: Logger) async throws {
-        try await writeEvents(chunk, connection: connection, logger: logger)
+        try await writeEvents(chunk, into: "event_rollups", connection: connection, logger: logger)
         try await writeErrors(chunk, connection: connection, logger: logger)
-        try await writeSamples(chunk, connection: connection, logger: logger)
+        try await writeSamples(chunk, into: "sample_rollups", connection: connection, logger: logger)
+        let hourly = chunk.hourly
+        try await writeEvents(hourly, into: "event_rollups_hourly", connection: connection, logger: logger)
+        try await writeSamples(hourly, into: "sample_rollups_hourly", connection: connection, logger: logger)
     }
 
-    private static func writeEvents(
-        _ chunk: MinuteRollup.Chunk, connection: PostgresConnection, logger: Logger
+    /// Merges the event cells of `chunk` into `table` (`event_rollups` or `event_rollups_hourly`).
+    static func writeEvents(
+        _ chunk: MinuteRollup.Chunk, into table: String, connection: PostgresConnection, logger: Logger
     ) async throws {
         var pending: [MinuteRollup.EventKey: EventCell] = [:]
         for (key, cell) in zip(chunk.eventKeys, chunk.eventCells) { pending[key] = cell }
@@ -60,7 +67,7 @@ enum PostgresRollups {
                 """
                 SELECT r.service, r.minute, r.version, r.agent_id, r.name, r.count, r.errors, r.duration_sum, r.sketch,
                        r.scores, r.promoters, r.detractors
-                FROM event_rollups r
+                FROM \(unescaped: table) r
                 WHERE (r.service, r.minute, r.version, r.agent_id, r.name) IN
                     (SELECT * FROM unnest(\(k.services)::text[], \(k.minutes)::bigint[], \(k.versions)::text[],
                                           \(k.hosts)::text[], \(k.names)::text[]))
@@ -81,7 +88,7 @@ enum PostgresRollups {
                 let cells = merged.map(\.1)
                 try await connection.query(
                     """
-                    UPDATE event_rollups r SET count = u.count, errors = u.errors, duration_sum = u.duration_sum,
+                    UPDATE \(unescaped: table) r SET count = u.count, errors = u.errors, duration_sum = u.duration_sum,
                         sketch = u.sketch, scores = u.scores, promoters = u.promoters, detractors = u.detractors
                     FROM unnest(\(m.services)::text[], \(m.minutes)::bigint[], \(m.versions)::text[], \(m.hosts)::text[],
                                 \(m.names)::text[], \(cells.map(\.count))::bigint[], \(cells.map(\.errors))::bigint[],
@@ -101,8 +108,8 @@ enum PostgresRollups {
             let cells = fresh.map(\.value)
             let inserted = try await connection.query(
                 """
-                INSERT INTO event_rollups (service, minute, version, agent_id, name, count, errors, duration_sum, sketch,
-                                           scores, promoters, detractors)
+                INSERT INTO \(unescaped: table) (service, minute, version, agent_id, name, count, errors, duration_sum,
+                                           sketch, scores, promoters, detractors)
                 SELECT * FROM unnest(\(f.services)::text[], \(f.minutes)::bigint[], \(f.versions)::text[],
                                      \(f.hosts)::text[], \(f.names)::text[], \(cells.map(\.count))::bigint[],
                                      \(cells.map(\.errors))::bigint[], \(cells.map(\.durationSum))::float8[],
@@ -144,7 +151,7 @@ enum PostgresRollups {
     }
 
     private static func writeSamples(
-        _ chunk: MinuteRollup.Chunk, connection: PostgresConnection, logger: Logger
+        _ chunk: MinuteRollup.Chunk, into table: String, connection: PostgresConnection, logger: Logger
     ) async throws {
         if chunk.samples.isEmpty { return }
         let rows = chunk.samples.sorted { sampleOrder($0.key, $1.key) }
@@ -152,15 +159,44 @@ enum PostgresRollups {
         let cells = rows.map(\.value)
         try await connection.query(
             """
-            INSERT INTO sample_rollups (service, minute, version, agent_id, metric, count, sum, min, max)
+            INSERT INTO \(unescaped: table) (service, minute, version, agent_id, metric, count, sum, min, max)
             SELECT * FROM unnest(\(keys.map { PostgresEventStore.text($0.service) })::text[], \(keys.map(\.minute))::bigint[],
                                  \(keys.map { PostgresEventStore.text($0.version) })::text[], \(keys.map(\.host))::text[],
                                  \(keys.map { PostgresEventStore.text($0.metric) })::text[], \(cells.map(\.count))::bigint[],
                                  \(cells.map(\.sum))::float8[], \(cells.map(\.min))::float8[], \(cells.map(\.max))::float8[])
             ON CONFLICT (service, minute, version, agent_id, metric) DO UPDATE SET
-                count = sample_rollups.count + excluded.count, sum = sample_rollups.sum + excluded.sum,
-                min = least(sample_rollups.min, excluded.min), max = greatest(sample_rollups.max, excluded.max)
+                count = \(unescaped: table).count + excluded.count, sum = \(unescaped: table).sum + excluded.sum,
+                min = least(\(unescaped: table).min, excluded.min), max = greatest(\(unescaped: table).max, excluded.max)
             """, logger: logger)
+    }
+
+    /// Fills `event_rollups_hourly` from the minute cells already stored, a day at a time (migration 0005).
+    static func backfillHourlyEvents(_ connection: PostgresConnection, logger: Logger) async throws {
+        let bounds = try await connection.query(
+            "SELECT min(minute), max(minute) FROM event_rollups", logger: logger
+        ).collect()
+        guard let row = bounds.first, let (low, high) = try? row.decode((Int64, Int64).self) else { return }
+        var day = MinuteRollup.hourStart(ofMinute: low)
+        while day <= high {
+            var chunk = MinuteRollup.Chunk()
+            let rows = try await connection.query(
+                """
+                SELECT service, minute, version, agent_id, name, count, errors, duration_sum, sketch, scores, promoters,
+                       detractors
+                FROM event_rollups WHERE minute >= \(day) AND minute < \(day + 1440)
+                """, logger: logger)
+            for try await row in rows {
+                let (service, minute, version, host, name) = try row.decode(
+                    (String, Int64, String, String, String).self)
+                chunk.merge(
+                    try eventCell(row),
+                    at: MinuteRollup.EventKey(
+                        service: service, minute: MinuteRollup.hourStart(ofMinute: minute), version: version,
+                        host: host, name: name))
+            }
+            try await writeEvents(chunk, into: "event_rollups_hourly", connection: connection, logger: logger)
+            day += 1440
+        }
     }
 
     /// The event cell in columns 5… of `row` (count, errors, duration_sum, sketch, scores, promoters, detractors).

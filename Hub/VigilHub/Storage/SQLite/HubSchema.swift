@@ -124,6 +124,11 @@ enum HubSchema {
                     """
             )
         }
+        migrator.registerMigration("v6-hourly-rollups") { db in
+            // The minute cells merged per hour: a 30-day verdict reads 720 cells per host and event name, not
+            // 43,200.
+            try RollupSchema.createHourly(db)
+        }
         return migrator
     }
 }

@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import VigilAnalytics
 
 // RollupSchema: the tables of the minute rollups (issue #5 part 7), created by HubSchema's
 // `v2-minute-rollups` migration.
@@ -9,6 +11,9 @@ import GRDB
 // - `rollup_watermarks` holds, per raw table, the highest rowid already rolled up; it changes in the same
 //   transaction as the rollup rows it accounts for, so a record is counted exactly once across restarts.
 // - Each table has an index on `minute` alone for retention's range deletes.
+// - `event_rollups_hourly` and `sample_rollups_hourly` (migration `v6-hourly-rollups`) hold the same cells
+//   merged per hour, `minute` being the hour's first minute, written in the same transactions as the minute
+//   cells: windows over a day read them instead.
 
 /// Creates the rollup tables.
 enum RollupSchema {
@@ -61,5 +66,70 @@ enum RollupSchema {
                     last_rowid INTEGER NOT NULL
                 ) WITHOUT ROWID;
                 """)
+    }
+
+    /// Creates the hourly tables and fills them from the minute rollups already stored, one day at a time.
+    static func createHourly(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE event_rollups_hourly (
+                    service TEXT NOT NULL,
+                    minute INTEGER NOT NULL,
+                    version TEXT NOT NULL,
+                    agent_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    errors INTEGER NOT NULL,
+                    duration_sum REAL NOT NULL,
+                    sketch BLOB NOT NULL,
+                    scores INTEGER NOT NULL DEFAULT 0,
+                    promoters INTEGER NOT NULL DEFAULT 0,
+                    detractors INTEGER NOT NULL DEFAULT 0,
+                    UNIQUE (service, minute, version, agent_id, name)
+                );
+                CREATE INDEX event_rollups_hourly_by_minute ON event_rollups_hourly (minute);
+                CREATE TABLE sample_rollups_hourly (
+                    service TEXT NOT NULL,
+                    minute INTEGER NOT NULL,
+                    version TEXT NOT NULL,
+                    agent_id TEXT NOT NULL,
+                    metric TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    sum REAL NOT NULL,
+                    min REAL NOT NULL,
+                    max REAL NOT NULL,
+                    UNIQUE (service, minute, version, agent_id, metric)
+                );
+                CREATE INDEX sample_rollups_hourly_by_minute ON sample_rollups_hourly (minute);
+                INSERT INTO sample_rollups_hourly (service, minute, version, agent_id, metric, count, sum, min, max)
+                    SELECT service, minute - (((minute % 60) + 60) % 60), version, agent_id, metric, sum(count),
+                           sum(sum), min(min), max(max)
+                    FROM sample_rollups GROUP BY 1, 2, 3, 4, 5;
+                """)
+        // Event cells hold sketches, which only Swift merges.
+        guard let low = try Int64.fetchOne(db, sql: "SELECT min(minute) FROM event_rollups"),
+            let high = try Int64.fetchOne(db, sql: "SELECT max(minute) FROM event_rollups")
+        else { return }
+        var day = MinuteRollup.hourStart(ofMinute: low)
+        while day <= high {
+            var chunk = MinuteRollup.Chunk()
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT service, minute, version, agent_id, name, count, errors, duration_sum, sketch, scores,
+                           promoters, detractors
+                    FROM event_rollups WHERE minute >= ? AND minute < ?
+                    """,
+                arguments: [day, day + 1440])
+            while let row = try rows.next() {
+                chunk.merge(
+                    try SQLiteEventStore.eventCell(row, from: 5),
+                    at: MinuteRollup.EventKey(
+                        service: row[0], minute: MinuteRollup.hourStart(ofMinute: row[1]), version: row[2],
+                        host: row[3], name: row[4]))
+            }
+            _ = try SQLiteEventStore.writeEvents(chunk, into: "event_rollups_hourly", db)
+            day += 1440
+        }
     }
 }

@@ -3,7 +3,8 @@ import GRDB
 import GRDBSQLite
 import VigilAnalytics
 
-// Reading one chunk of raw rows after the watermarks, and merging a folded chunk into the rollup tables.
+// Reading one chunk of raw rows after the watermarks, and merging a folded chunk into the rollup tables (minute
+// and hourly).
 // Event cells are read, merged in memory (sketches cannot be added in SQL) and upserted; error and sample
 // cells are added in SQL by their upserts.
 
@@ -73,16 +74,26 @@ extension SQLiteEventStore {
         return read
     }
 
-    /// Merges `chunk` into the rollup tables; returns the rows written.
+    /// Merges `chunk` into the minute rollup tables and its hourly merge into the hourly ones; returns the rows
+    /// written.
     static func write(_ chunk: MinuteRollup.Chunk, _ db: Database) throws -> Int {
+        let hourly = chunk.hourly
+        return try writeEvents(chunk, into: "event_rollups", db) + writeErrors(chunk, db)
+            + writeSamples(chunk, into: "sample_rollups", db)
+            + writeEvents(hourly, into: "event_rollups_hourly", db)
+            + writeSamples(hourly, into: "sample_rollups_hourly", db)
+    }
+
+    /// Merges the event cells of `chunk` into `table` (`event_rollups` or `event_rollups_hourly`).
+    static func writeEvents(_ chunk: MinuteRollup.Chunk, into table: String, _ db: Database) throws -> Int {
         let select = try db.cachedStatement(
             sql: """
-                SELECT count, errors, duration_sum, sketch, scores, promoters, detractors FROM event_rollups
+                SELECT count, errors, duration_sum, sketch, scores, promoters, detractors FROM \(table)
                 WHERE service = ? AND minute = ? AND version = ? AND agent_id = ? AND name = ?
                 """)
         let upsert = try db.cachedStatement(
             sql: """
-                INSERT INTO event_rollups (service, minute, version, agent_id, name, count, errors, duration_sum,
+                INSERT INTO \(table) (service, minute, version, agent_id, name, count, errors, duration_sum,
                                            sketch, scores, promoters, detractors)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (service, minute, version, agent_id, name) DO UPDATE SET
@@ -107,6 +118,11 @@ extension SQLiteEventStore {
                     ])
             rows += 1
         }
+        return rows
+    }
+
+    private static func writeErrors(_ chunk: MinuteRollup.Chunk, _ db: Database) throws -> Int {
+        var rows = 0
         let errors = try db.cachedStatement(
             sql: """
                 INSERT INTO error_rollups (service, minute, version, agent_id, name, category, count)
@@ -122,9 +138,15 @@ extension SQLiteEventStore {
                 rows += 1
             }
         }
+        return rows
+    }
+
+    /// Adds the sample cells of `chunk` into `table` (`sample_rollups` or `sample_rollups_hourly`).
+    static func writeSamples(_ chunk: MinuteRollup.Chunk, into table: String, _ db: Database) throws -> Int {
+        var rows = 0
         let samples = try db.cachedStatement(
             sql: """
-                INSERT INTO sample_rollups (service, minute, version, agent_id, metric, count, sum, min, max)
+                INSERT INTO \(table) (service, minute, version, agent_id, metric, count, sum, min, max)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (service, minute, version, agent_id, metric) DO UPDATE SET
                     count = count + excluded.count, sum = sum + excluded.sum,

@@ -59,13 +59,18 @@ extension SQLiteEventStore: RollupStore {
         do {
             return try await pool.write { db in
                 var deleted = 0
-                for table in ["event_rollups", "error_rollups", "sample_rollups"] where deleted < limit {
+                // An hour cell goes once its last minute is before the cutoff.
+                let tables: [(String, Int64)] = [
+                    ("event_rollups", minute), ("error_rollups", minute), ("sample_rollups", minute),
+                    ("event_rollups_hourly", minute - 59), ("sample_rollups_hourly", minute - 59),
+                ]
+                for (table, before) in tables where deleted < limit {
                     try db.execute(
                         sql: """
                             DELETE FROM \(table) WHERE rowid IN
                                 (SELECT rowid FROM \(table) WHERE minute < ? ORDER BY minute LIMIT ?)
                             """,
-                        arguments: [minute, limit - deleted])
+                        arguments: [before, limit - deleted])
                     deleted += db.changesCount
                 }
                 return deleted
@@ -93,7 +98,7 @@ extension SQLiteEventStore: RollupStore {
     }
 
     public func eventRollups(
-        service: String, minutes: ClosedRange<Int64>
+        service: String, minutes: ClosedRange<Int64>, resolution: RollupResolution
     ) async throws(StoreError) -> [EventRollupRow] {
         do {
             return try await pool.read { db in
@@ -102,7 +107,7 @@ extension SQLiteEventStore: RollupStore {
                     sql: """
                         SELECT minute, version, agent_id, name, count, errors, duration_sum, sketch, scores, promoters,
                                detractors
-                        FROM event_rollups WHERE service = ? AND minute BETWEEN ? AND ?
+                        FROM \(resolution.eventTable) WHERE service = ? AND minute BETWEEN ? AND ?
                         """,
                     arguments: [service, minutes.lowerBound, minutes.upperBound])
                 var rows: [EventRollupRow] = []
@@ -119,7 +124,7 @@ extension SQLiteEventStore: RollupStore {
     }
 
     public func sampleRollups(
-        service: String, minutes: ClosedRange<Int64>
+        service: String, minutes: ClosedRange<Int64>, resolution: RollupResolution
     ) async throws(StoreError) -> [SampleRollupRow] {
         do {
             return try await pool.read { db in
@@ -127,7 +132,7 @@ extension SQLiteEventStore: RollupStore {
                     db,
                     sql: """
                         SELECT minute, version, agent_id, metric, count, sum, min, max
-                        FROM sample_rollups WHERE service = ? AND minute BETWEEN ? AND ?
+                        FROM \(resolution.sampleTable) WHERE service = ? AND minute BETWEEN ? AND ?
                         """,
                     arguments: [service, minutes.lowerBound, minutes.upperBound])
                 var rows: [SampleRollupRow] = []
