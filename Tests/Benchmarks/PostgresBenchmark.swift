@@ -326,9 +326,10 @@ enum PostgresBenchmark {
             Report.line(
                 "loaded through the store",
                 String(
-                    format: "%.0f events/s (%@ events, %@ rollup cells)", Double(events) / loaded,
-                    try server.psql(name, "SELECT count(*) FROM events"),
-                    try server.psql(name, "SELECT count(*) FROM event_rollups")))
+                    format: "%.0f events/s (%@ events, %@ minute and %@ hour event rollup cells)",
+                    Double(events) / loaded, try server.psql(name, "SELECT count(*) FROM events"),
+                    try server.psql(name, "SELECT count(*) FROM event_rollups"),
+                    try server.psql(name, "SELECT count(*) FROM event_rollups_hourly")))
             let hub = try startHub("hub-v", url: url)
             defer { hub.process.stop() }
             for window in ["24h", "7d", "30d"] {
