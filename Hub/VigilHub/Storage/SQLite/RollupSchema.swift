@@ -70,37 +70,19 @@ enum RollupSchema {
 
     /// Creates the hourly tables and fills them from the minute rollups already stored, one day at a time.
     static func createHourly(_ db: Database) throws {
+        // The same columns and key as the minute tables, by construction: their own CREATE statements, renamed.
+        for table in ["event_rollups", "sample_rollups"] {
+            guard
+                let sql = try String.fetchOne(
+                    db, sql: "SELECT sql FROM sqlite_master WHERE name = ?", arguments: [table]),
+                sql.hasPrefix("CREATE TABLE \(table) (")
+            else { throw DatabaseError(message: "the schema of \(table) is not as migration v2 made it") }
+            try db.execute(
+                sql: sql.replacingOccurrences(of: "CREATE TABLE \(table) (", with: "CREATE TABLE \(table)_hourly ("))
+            try db.execute(sql: "CREATE INDEX \(table)_hourly_by_minute ON \(table)_hourly (minute)")
+        }
         try db.execute(
             sql: """
-                CREATE TABLE event_rollups_hourly (
-                    service TEXT NOT NULL,
-                    minute INTEGER NOT NULL,
-                    version TEXT NOT NULL,
-                    agent_id TEXT NOT NULL,
-                    name TEXT NOT NULL,
-                    count INTEGER NOT NULL,
-                    errors INTEGER NOT NULL,
-                    duration_sum REAL NOT NULL,
-                    sketch BLOB NOT NULL,
-                    scores INTEGER NOT NULL DEFAULT 0,
-                    promoters INTEGER NOT NULL DEFAULT 0,
-                    detractors INTEGER NOT NULL DEFAULT 0,
-                    UNIQUE (service, minute, version, agent_id, name)
-                );
-                CREATE INDEX event_rollups_hourly_by_minute ON event_rollups_hourly (minute);
-                CREATE TABLE sample_rollups_hourly (
-                    service TEXT NOT NULL,
-                    minute INTEGER NOT NULL,
-                    version TEXT NOT NULL,
-                    agent_id TEXT NOT NULL,
-                    metric TEXT NOT NULL,
-                    count INTEGER NOT NULL,
-                    sum REAL NOT NULL,
-                    min REAL NOT NULL,
-                    max REAL NOT NULL,
-                    UNIQUE (service, minute, version, agent_id, metric)
-                );
-                CREATE INDEX sample_rollups_hourly_by_minute ON sample_rollups_hourly (minute);
                 INSERT INTO sample_rollups_hourly (service, minute, version, agent_id, metric, count, sum, min, max)
                     SELECT service, minute - (((minute % 60) + 60) % 60), version, agent_id, metric, sum(count),
                            sum(sum), min(min), max(max)
