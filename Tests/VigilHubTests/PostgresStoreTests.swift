@@ -108,6 +108,16 @@ struct PostgresStoreTests: StoreTestInput {
             #expect(got?.durationSum == cell.durationSum, "\(key)")
             #expect(got?.sketch.count == cell.sketch.count, "\(key)")
         }
+        // The hour cells, which both replicas' commits merge into too, are the expected cells merged per hour.
+        let hourly = expected.hourly
+        let hours = try await b.eventRollups(
+            service: "checkout", minutes: (minute - 60)...(minute + 2), resolution: .hour)
+        #expect(hours.count == hourly.eventKeys.count)
+        for (key, cell) in zip(hourly.eventKeys, hourly.eventCells) {
+            let got = hours.first { $0.key == key }?.cell
+            #expect(got?.count == cell.count && got?.errors == cell.errors, "\(key)")
+            #expect(got?.durationSum == cell.durationSum && got?.sketch == cell.sketch, "\(key)")
+        }
         let errors = try await b.errorCategories(
             service: "checkout", recent: minute..<(minute + 3), previous: (minute - 3)..<minute)
         let recentErrors: Int64 = errors.map(\.recent).reduce(0, +)
