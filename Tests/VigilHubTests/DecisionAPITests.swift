@@ -131,4 +131,30 @@ struct DecisionAPITests {
             #expect(versions(long) == versions(short))
         }
     }
+
+    @Test("with judge.window over a day the evaluation judges on hour points too, agreeing with /v1/versions")
+    func longJudgeWindowAgrees() async throws {
+        try await TestHub.with(configure: {
+            DecisionTests.configure(&$0)
+            $0.judge.window = .seconds(2 * 86_400)
+        }) { hub in
+            let end = Traffic.currentMinute
+            var canary = Traffic.Profile()
+            canary.errorRate = 0.3
+            try await DecisionTests.sendCanaryTraffic(
+                hub, service: "cart", baseline: Traffic.Profile(), canary: canary, seed: 9, endMinute: end)
+            _ = await hub.runtime.rollups.catchUp()
+            let evaluated = await hub.runtime.decisions.evaluate(at: DecisionTests.instant(minute: end))
+            let recommendation = try #require(evaluated.recommendations.first { $0.kind == "canary" })
+            let (_, body) = try await get(hub, "/v1/versions?service=cart")
+            #expect(body["point_seconds"] as? Double == 3600)
+            let versions = try #require(body["versions"] as? [[String: Any]])
+            let verdict = try #require(
+                versions.first { $0["version"] as? String == "2.0.0" }?["verdict"] as? [String: Any])
+            // 5 canary hosts over 30 minutes are at most 10 host-hours, below the judge's minimum points: both
+            // say INCONCLUSIVE (on minute points the evaluation would have said ROLLBACK).
+            #expect(verdict["decision"] as? String == "INCONCLUSIVE")
+            #expect(recommendation.action == verdict["decision"] as? String)
+        }
+    }
 }

@@ -278,14 +278,28 @@ struct RollupTests {
         let records = (0..<500).map {
             Self.event($0, minute: Self.minute - Int64($0 % 150), failed: $0 % 9 == 0, durationMs: Double($0 % 300))
         }
-        try await Traffic.commit(records, as: "h01", labels: [:], to: fixture.store)
+        let samples = (0..<200).map { n -> Vigil_V1_Record in
+            var sample = Vigil_V1_Sample()
+            sample.timeUnixNano = (Self.minute - Int64(n % 150)) * 60_000_000_000 + Int64(n)
+            sample.metric = "queue.depth"
+            sample.value = Double(n % 13)
+            return Vigil_V1_Record.with { $0.sample = sample }
+        }
+        let labels = ["service": "checkout", "version": "1.0.0"]
+        try await Traffic.commit(records + samples, as: "h01", labels: labels, to: fixture.store)
         let span = (Self.minute - 200)...Self.minute
         func hourCells(_ store: any RollupStore) async throws -> [MinuteRollup.EventKey: EventCell] {
             let rows = try await store.eventRollups(service: "checkout", minutes: span, resolution: .hour)
             return Dictionary(uniqueKeysWithValues: rows.map { ($0.key, $0.cell) })
         }
+        func hourSamples(_ store: any RollupStore) async throws -> [MinuteRollup.SampleKey: SampleCell] {
+            let rows = try await store.sampleRollups(service: "checkout", minutes: span, resolution: .hour)
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0.key, $0.cell) })
+        }
         let written = try await hourCells(fixture.store)
+        let writtenSamples = try await hourSamples(fixture.store)
         #expect(written.count >= 3 && written.values.reduce(0) { $0 + $1.count } == 500)
+        #expect(writtenSamples.count >= 3 && writtenSamples.values.reduce(0) { $0 + $1.count } == 200)
         // Back to the schema before the hourly tables, as a database of the previous release.
         switch kind {
         case .sqlite:
@@ -307,28 +321,39 @@ struct RollupTests {
         }
         let upgraded = try await fixture.reopen()
         #expect(try await hourCells(upgraded) == written)
+        #expect(try await hourSamples(upgraded) == writtenSamples)
+        // The upgraded store goes on merging into the filled cells.
+        try await Traffic.commit(
+            [Self.event(9_000, minute: Self.minute, durationMs: 1)], as: "h01", labels: labels, to: upgraded,
+            stream: 2)
+        let after = try await hourCells(upgraded)
+        #expect(after.values.reduce(0) { $0 + $1.count } == 501)
     }
 
     @Test("retention deletes rollups older than the cutoff in batches and keeps the rest")
     func retention() async throws {
         let directory = TemporaryDirectory()
         let store = try SQLiteEventStore.open(path: directory.file("hub.db"), rollsUpOnCommit: false)
-        let records = (0..<40).map { Self.event($0, minute: Self.minute - Int64($0), failed: true) }
+        // 40 minutes in a row, and one event 200 minutes back, whose hour is surely past the cutoff.
+        let records =
+            (0..<40).map { Self.event($0, minute: Self.minute - Int64($0), failed: true) }
+            + [Self.event(40, minute: Self.minute - 200, failed: true)]
         try await Traffic.commit(records, as: "h01", labels: [:], to: store)
         _ = try await store.rollUp(limit: 100)
         let now = (Self.minute + 1) * 60_000_000_000
         let hours = try await store.eventRollups(
-            service: "checkout", minutes: (Self.minute - 100)...Self.minute, resolution: .hour)
+            service: "checkout", minutes: (Self.minute - 300)...Self.minute, resolution: .hour)
         let service = RollupService(store: store, keep: .seconds(10 * 60), retentionBatch: 7, now: { now })
         let deleted = await service.expire()
-        // The cutoff is minute − 9: the 30 minutes before it go, one event row and one error row each, and the
-        // hour cells whose last minute is before it.
+        // The cutoff is minute − 9: the 31 minutes before it go, one event row and one error row each, and the
+        // hour cells whose last minute is before it (the one 200 minutes back, and maybe one more).
         let expiredHours = hours.filter { $0.key.minute + 59 < Self.minute - 9 }.count
-        #expect(deleted == 60 + expiredHours)
+        #expect(expiredHours >= 1)
+        #expect(deleted == 62 + expiredHours)
         let hoursLeft = try await store.eventRollups(
-            service: "checkout", minutes: (Self.minute - 100)...Self.minute, resolution: .hour)
+            service: "checkout", minutes: (Self.minute - 300)...Self.minute, resolution: .hour)
         #expect(hoursLeft.count == hours.count - expiredHours && !hoursLeft.isEmpty)
-        let left = try await Self.rows(store)
+        let left = try await store.eventRollups(service: "checkout", minutes: (Self.minute - 300)...Self.minute)
         #expect(left.count == 10)
         #expect(left.allSatisfy { $0.key.minute >= Self.minute - 9 })
         #expect(await service.expire() == 0)

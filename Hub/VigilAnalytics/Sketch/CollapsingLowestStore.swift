@@ -77,8 +77,8 @@ public struct CollapsingLowestStore: Sendable, Hashable {
 
     /// Adds every bin of `other` to this store.
     public mutating func merge(_ other: CollapsingLowestStore) {
-        guard !other.counts.isEmpty else { return }
         if other.hasCollapsed { hasCollapsed = true }
+        guard !other.counts.isEmpty else { return }
         let low = counts.isEmpty ? other.offset : min(offset, other.offset)
         let high = max(counts.isEmpty ? other.offset : offset + counts.count - 1, other.offset + other.counts.count - 1)
         guard high - low + 1 <= maxBins else {

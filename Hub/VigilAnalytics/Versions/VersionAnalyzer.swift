@@ -4,10 +4,11 @@
 // Choices:
 // - Calls are every event except `feedback` (which carries satisfaction, not work): they make the counts,
 //   rates, error rates and latencies. `feedback` events with a score make the NPS.
-// - The judge's points are per (host, cell), a cell being the rollup row's minute or hour (`Input.pointSeconds`):
-//   error rate = errors / calls, p50/p95/p99 from that cell's
-//   merged sketch, and the mean of that minute's samples for cpu.utilization, memory.utilization and
-//   queue.depth. A (host, minute) without calls gives no latency or error point.
+// - The judge's points are per (host, cell), a cell being a minute or, for windows over a day, an hour
+//   (`Input.pointSeconds`): error rate = errors / calls, p50/p95/p99 from that cell's merged sketch, and the
+//   mean of that cell's samples for cpu.utilization, memory.utilization and queue.depth. A (host, cell)
+//   without calls gives no latency or error point. Hour points are fewer: a canary needs the judge's minimum
+//   points in host-hours before a window over a day can judge it.
 // - Hosts of a version are the agents that sent its calls or samples labelled with it.
 // - A version's resource figures are the mean over its hosts of each host's mean over the window.
 // - A pinned baseline stays the baseline even without calls in the window; every other version's verdict

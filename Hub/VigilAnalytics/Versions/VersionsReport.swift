@@ -120,9 +120,9 @@ public struct VerdictReport: Sendable, Codable {
         public var group: String
         /// Whether it is critical.
         public var critical: Bool
-        /// Per-(host, minute) values of the canary.
+        /// Per-(host, minute) values of the canary (per host-hour when `point_seconds` is 3600).
         public var canaryN: Int
-        /// Per-(host, minute) values of the baseline.
+        /// Per-(host, minute) values of the baseline (per host-hour when `point_seconds` is 3600).
         public var baselineN: Int
         /// Median of the canary's values.
         public var canaryMedian: Double?

@@ -114,7 +114,7 @@ public struct HubConfiguration: Sendable, Hashable {
     public struct Retention: Sendable, Hashable {
         /// `retention.raw`: how long raw events and samples are kept. Default 90 days.
         public var raw: Duration = .seconds(90 * 86_400)
-        /// `retention.rollups`: how long minute rollups are kept. Default 365 days.
+        /// `retention.rollups`: how long minute and hour rollups are kept. Default 365 days.
         public var rollups: Duration = .seconds(365 * 86_400)
 
         /// The defaults above.

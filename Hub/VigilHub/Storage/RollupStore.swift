@@ -12,7 +12,7 @@ import VigilAnalytics
 // - Queries read rollups only, never raw events (except `calls`, which reads the newest calls for the
 //   circuit breakers, bounded by its limit).
 
-/// Reads and writes minute rollups.
+/// Reads and writes the minute rollups and the same cells merged per hour.
 public protocol RollupStore: Sendable {
     /// Rolls up at most `limit` new events and at most `limit` new samples.
     func rollUp(limit: Int) async throws(StoreError) -> RollupProgress
@@ -76,7 +76,7 @@ public struct RollupProgress: Sendable, Hashable {
     public var events = 0
     /// Samples folded in.
     public var samples = 0
-    /// Rollup rows written (inserted or merged).
+    /// Rollup rows written (inserted or merged), minute and hour cells.
     public var rowsWritten = 0
     /// Values refused (non-finite or out of the sketch's range); the records still count.
     public var refused = 0

@@ -89,18 +89,11 @@ public actor DecisionEngine {
     public func versions(
         service: String, window: Duration? = nil, at instant: Instant
     ) async throws(StoreError) -> VersionsReport? {
-        var window = window ?? settings.judgeWindow
-        var minutes = Self.minutes(window, endingAt: instant)
-        // Past a day, minute points cost more to read than they add to a verdict: read the hourly cells, from
-        // the whole hour the window starts in.
-        let resolution: RollupResolution = window > Self.minuteResolutionLimit ? .hour : .minute
-        if resolution == .hour {
-            let start = MinuteRollup.hourStart(ofMinute: minutes.lowerBound)
-            window += .seconds(60 * (minutes.lowerBound - start))
-            minutes = start...minutes.upperBound
-        }
-        let events = try await rollupStore.eventRollups(service: service, minutes: minutes, resolution: resolution)
-        let samples = try await rollupStore.sampleRollups(service: service, minutes: minutes, resolution: resolution)
+        let span = JudgeSpan(window ?? settings.judgeWindow, endingAt: instant)
+        let events = try await rollupStore.eventRollups(
+            service: service, minutes: span.minutes, resolution: span.resolution)
+        let samples = try await rollupStore.sampleRollups(
+            service: service, minutes: span.minutes, resolution: span.resolution)
         if events.isEmpty && samples.isEmpty { return nil }
         let day: Int64 = 24 * 60
         let now = MinuteRollup.minute(of: instant.nanosecondsSinceEpoch) + 1
@@ -108,8 +101,9 @@ public actor DecisionEngine {
             service: service, recent: (now - day)..<now, previous: (now - 2 * day)..<(now - day))
         return analyzer.analyze(
             .init(
-                service: service, events: events, samples: samples, errorCategories: categories, minutes: minutes,
-                window: window, generatedAt: Self.rfc3339(instant), pointSeconds: resolution == .hour ? 3600 : 60)
+                service: service, events: events, samples: samples, errorCategories: categories,
+                minutes: span.minutes, window: span.window, generatedAt: Self.rfc3339(instant),
+                pointSeconds: span.pointSeconds)
         ).report
     }
 
@@ -136,27 +130,33 @@ public actor DecisionEngine {
             var recommendations: [RecommendationsReport.Recommendation] = []
             var series: [SeriesValue] = []
             let longest = max(settings.judgeWindow, settings.recentWindow)
-            let judgeMinutes = Self.minutes(settings.judgeWindow, endingAt: instant)
+            let judge = JudgeSpan(settings.judgeWindow, endingAt: instant)
             let recentMinutes = Self.minutes(settings.recentWindow, endingAt: instant)
             let recentSeconds =
                 Double(instant.nanosecondsSinceEpoch - recentMinutes.lowerBound * MinuteRollup.minuteNanos) / 1e9
             let services = try await rollupStore.rolledUpServices(minutes: Self.minutes(longest, endingAt: instant))
             for service in services {
-                let events = try await rollupStore.eventRollups(
-                    service: service,
-                    minutes: min(
-                        judgeMinutes.lowerBound, recentMinutes.lowerBound)...judgeMinutes
-                        .upperBound)
-                let samples = try await rollupStore.sampleRollups(
-                    service: service,
-                    minutes: min(
-                        judgeMinutes.lowerBound, recentMinutes.lowerBound)...judgeMinutes
-                        .upperBound)
+                // One read of minute cells covers both spans, unless the judge reads hour cells (a window over a
+                // day, as `/v1/versions` does): then each span reads its own.
+                let minuteSpan =
+                    judge.resolution == .minute
+                    ? min(judge.minutes.lowerBound, recentMinutes.lowerBound)...judge.minutes.upperBound
+                    : recentMinutes
+                let events = try await rollupStore.eventRollups(service: service, minutes: minuteSpan)
+                let samples = try await rollupStore.sampleRollups(service: service, minutes: minuteSpan)
+                let judgeEvents =
+                    judge.resolution == .minute
+                    ? events.filter { judge.minutes.contains($0.key.minute) }
+                    : try await rollupStore.eventRollups(service: service, minutes: judge.minutes, resolution: .hour)
+                let judgeSamples =
+                    judge.resolution == .minute
+                    ? samples.filter { judge.minutes.contains($0.key.minute) }
+                    : try await rollupStore.sampleRollups(service: service, minutes: judge.minutes, resolution: .hour)
                 let (report, verdicts) = analyzer.analyze(
                     .init(
-                        service: service, events: events.filter { judgeMinutes.contains($0.key.minute) },
-                        samples: samples.filter { judgeMinutes.contains($0.key.minute) }, errorCategories: [],
-                        minutes: judgeMinutes, window: settings.judgeWindow, generatedAt: Self.rfc3339(instant)))
+                        service: service, events: judgeEvents, samples: judgeSamples, errorCategories: [],
+                        minutes: judge.minutes, window: judge.window, generatedAt: Self.rfc3339(instant),
+                        pointSeconds: judge.pointSeconds))
                 for version in report.versions {
                     guard let verdict = verdicts[version.version], let baseline = report.baseline else { continue }
                     recommendations.append(
@@ -198,8 +198,33 @@ public actor DecisionEngine {
         return last
     }
 
-    /// The longest window judged on minute points; longer ones use hourly points.
-    static let minuteResolutionLimit: Duration = .seconds(86_400)
+    /// The rollups a verdict over a window reads: minute cells for windows up to a day; past that, minute points
+    /// cost more to read than they add to a verdict, so hour cells, from the whole hour the window starts in.
+    struct JudgeSpan {
+        /// The longest window judged on minute points.
+        static let minuteResolutionLimit: Duration = .seconds(86_400)
+
+        /// The minutes read (for hour cells: the first minutes of the hours read).
+        var minutes: ClosedRange<Int64>
+        /// The span the figures cover: the window, widened to the whole first hour for hour cells.
+        var window: Duration
+        /// Which cells are read.
+        var resolution: RollupResolution
+
+        init(_ window: Duration, endingAt instant: Instant) {
+            self.window = window
+            minutes = DecisionEngine.minutes(window, endingAt: instant)
+            resolution = window > Self.minuteResolutionLimit ? .hour : .minute
+            if resolution == .hour {
+                let start = MinuteRollup.hourStart(ofMinute: minutes.lowerBound)
+                self.window += .seconds(60 * (minutes.lowerBound - start))
+                minutes = start...minutes.upperBound
+            }
+        }
+
+        /// The span of one judge point.
+        var pointSeconds: Double { resolution == .hour ? 3600 : 60 }
+    }
 
     static func minutes(_ window: Duration, endingAt instant: Instant) -> ClosedRange<Int64> {
         let end = MinuteRollup.minute(of: instant.nanosecondsSinceEpoch)

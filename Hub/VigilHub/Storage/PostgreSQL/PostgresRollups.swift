@@ -34,7 +34,6 @@ enum PostgresRollups {
         }
     }
 
-    /// Merges `chunk` into the rollup tables inside the caller's transaction.
     /// Merges `chunk` into the minute rollup tables and its hourly merge into the hourly ones, inside the
     /// caller's transaction. Every commit locks in the same order (minute tables, then hourly; keys sorted
     /// within each), so two commits never wait on each other in a cycle.
@@ -177,6 +176,14 @@ enum PostgresRollups {
         ).collect()
         guard let row = bounds.first, let (low, high) = try? row.decode((Int64, Int64).self) else { return }
         var day = MinuteRollup.hourStart(ofMinute: low)
+        var damaged = 0
+        defer {
+            if damaged > 0 {
+                logger.warning(
+                    "minute rollup cells left out of the hourly ones: their sketches are unreadable",
+                    metadata: ["cells": "\(damaged)"])
+            }
+        }
         while day <= high {
             var chunk = MinuteRollup.Chunk()
             let rows = try await connection.query(
@@ -188,8 +195,13 @@ enum PostgresRollups {
             for try await row in rows {
                 let (service, minute, version, host, name) = try row.decode(
                     (String, Int64, String, String, String).self)
+                // A damaged cell is left out of its hour rather than stop the upgrade (ingest tolerates them).
+                guard let cell = try? eventCell(row) else {
+                    damaged += 1
+                    continue
+                }
                 chunk.merge(
-                    try eventCell(row),
+                    cell,
                     at: MinuteRollup.EventKey(
                         service: service, minute: MinuteRollup.hourStart(ofMinute: minute), version: version,
                         host: host, name: name))

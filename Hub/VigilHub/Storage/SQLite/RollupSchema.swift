@@ -104,8 +104,11 @@ enum RollupSchema {
                     """,
                 arguments: [day, day + 1440])
             while let row = try rows.next() {
+                // A damaged minute cell (its sketch unreadable) is left out of its hour rather than stop the
+                // upgrade: ingest tolerates such cells too (see CommitRollup).
+                guard let cell = try? SQLiteEventStore.eventCell(row, from: 5) else { continue }
                 chunk.merge(
-                    try SQLiteEventStore.eventCell(row, from: 5),
+                    cell,
                     at: MinuteRollup.EventKey(
                         service: row[0], minute: MinuteRollup.hourStart(ofMinute: row[1]), version: row[2],
                         host: row[3], name: row[4]))
