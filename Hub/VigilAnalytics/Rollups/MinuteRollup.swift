@@ -23,13 +23,17 @@ public enum MinuteRollup {
 
     /// The first minute of the hour `minute` falls in (rounded towards −∞).
     public static func hourStart(ofMinute minute: Int64) -> Int64 {
-        let (quotient, remainder) = minute.quotientAndRemainder(dividingBy: hourMinutes)
-        return (remainder < 0 ? quotient - 1 : quotient) * hourMinutes
+        floorDivide(minute, by: hourMinutes) * hourMinutes
     }
 
     /// The Unix minute `timeUnixNano` falls in (rounded towards −∞).
     public static func minute(of timeUnixNano: Int64) -> Int64 {
-        let (quotient, remainder) = timeUnixNano.quotientAndRemainder(dividingBy: minuteNanos)
+        floorDivide(timeUnixNano, by: minuteNanos)
+    }
+
+    /// `value / divisor` rounded towards −∞ (Swift's `/` rounds towards 0), for times before 1970 too.
+    private static func floorDivide(_ value: Int64, by divisor: Int64) -> Int64 {
+        let (quotient, remainder) = value.quotientAndRemainder(dividingBy: divisor)
         return remainder < 0 ? quotient - 1 : quotient
     }
 

@@ -79,20 +79,20 @@ public struct CollapsingLowestStore: Sendable, Hashable {
     public mutating func merge(_ other: CollapsingLowestStore) {
         if other.hasCollapsed { hasCollapsed = true }
         guard !other.counts.isEmpty else { return }
-        let low = counts.isEmpty ? other.offset : min(offset, other.offset)
-        let high = max(counts.isEmpty ? other.offset : offset + counts.count - 1, other.offset + other.counts.count - 1)
-        guard high - low + 1 <= maxBins else {
-            // The union would collapse: bin by bin, as `add` folds them.
-            for (key, count) in other.bins { add(key: key, count: count) }
-            return
-        }
-        // Both fit: widen this array to the union of keys and add the other's counts element for element.
-        if counts.isEmpty {
+        if counts.isEmpty, other.counts.count <= maxBins {
             offset = other.offset
             counts = other.counts
             total = other.total
             return
         }
+        let low = min(offset, other.offset)
+        let high = max(offset + counts.count, other.offset + other.counts.count) - 1
+        guard !counts.isEmpty, high - low + 1 <= maxBins else {
+            // The union would collapse: bin by bin, as `add` folds them.
+            for (key, count) in other.bins { add(key: key, count: count) }
+            return
+        }
+        // Both fit: widen this array to the union of keys and add the other's counts element for element.
         if low < offset {
             counts.insert(contentsOf: repeatElement(0, count: offset - low), at: 0)
             offset = low

@@ -68,6 +68,12 @@ public enum RollupResolution: Sendable, Hashable {
     var eventTable: String { self == .minute ? "event_rollups" : "event_rollups_hourly" }
     /// The sample rollup table of this resolution.
     var sampleTable: String { self == .minute ? "sample_rollups" : "sample_rollups_hourly" }
+
+    /// Retention's bound for cells of this resolution: those keyed below it lie wholly before `minute` (an hour
+    /// cell goes once its last minute is before the cutoff).
+    func expiryBound(before minute: Int64) -> Int64 {
+        self == .minute ? minute : minute - (MinuteRollup.hourMinutes - 1)
+    }
 }
 
 /// What one `rollUp` call did.

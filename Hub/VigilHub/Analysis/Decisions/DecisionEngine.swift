@@ -138,20 +138,24 @@ public actor DecisionEngine {
             for service in services {
                 // One read of minute cells covers both spans, unless the judge reads hour cells (a window over a
                 // day, as `/v1/versions` does): then each span reads its own.
-                let minuteSpan =
-                    judge.resolution == .minute
-                    ? min(judge.minutes.lowerBound, recentMinutes.lowerBound)...judge.minutes.upperBound
-                    : recentMinutes
-                let events = try await rollupStore.eventRollups(service: service, minutes: minuteSpan)
-                let samples = try await rollupStore.sampleRollups(service: service, minutes: minuteSpan)
-                let judgeEvents =
-                    judge.resolution == .minute
-                    ? events.filter { judge.minutes.contains($0.key.minute) }
-                    : try await rollupStore.eventRollups(service: service, minutes: judge.minutes, resolution: .hour)
-                let judgeSamples =
-                    judge.resolution == .minute
-                    ? samples.filter { judge.minutes.contains($0.key.minute) }
-                    : try await rollupStore.sampleRollups(service: service, minutes: judge.minutes, resolution: .hour)
+                let events: [EventRollupRow]
+                let samples: [SampleRollupRow]
+                let judgeEvents: [EventRollupRow]
+                let judgeSamples: [SampleRollupRow]
+                if judge.resolution == .minute {
+                    let both = min(judge.minutes.lowerBound, recentMinutes.lowerBound)...judge.minutes.upperBound
+                    events = try await rollupStore.eventRollups(service: service, minutes: both)
+                    samples = try await rollupStore.sampleRollups(service: service, minutes: both)
+                    judgeEvents = events.filter { judge.minutes.contains($0.key.minute) }
+                    judgeSamples = samples.filter { judge.minutes.contains($0.key.minute) }
+                } else {
+                    events = try await rollupStore.eventRollups(service: service, minutes: recentMinutes)
+                    samples = try await rollupStore.sampleRollups(service: service, minutes: recentMinutes)
+                    judgeEvents = try await rollupStore.eventRollups(
+                        service: service, minutes: judge.minutes, resolution: .hour)
+                    judgeSamples = try await rollupStore.sampleRollups(
+                        service: service, minutes: judge.minutes, resolution: .hour)
+                }
                 let (report, verdicts) = analyzer.analyze(
                     .init(
                         service: service, events: judgeEvents, samples: judgeSamples, errorCategories: [],

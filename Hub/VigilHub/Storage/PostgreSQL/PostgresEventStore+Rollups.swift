@@ -25,10 +25,9 @@ extension PostgresEventStore: RollupStore {
         do {
             var deleted = 0
             for table in PostgresPartitions.Table.rollups where deleted < limit {
-                // An hour cell goes once its last minute is before the cutoff.
-                let before = table.name.hasSuffix("_hourly") ? minute - 59 : minute
                 deleted += try await partitions.expire(
-                    table, before: before, limit: limit - deleted, pool: pool, logger: logger)
+                    table, before: table.resolution.expiryBound(before: minute), limit: limit - deleted, pool: pool,
+                    logger: logger)
             }
             return deleted
         } catch {

@@ -26,14 +26,18 @@ final class PostgresPartitions: Sendable {
         let key: String
         /// Key units in a day.
         let unitsPerDay: Int64
+        /// For a rollup table, the cells it holds.
+        var resolution: RollupResolution = .minute
 
         static let events = Table(name: "events", key: "time_unix_nano", unitsPerDay: 86_400_000_000_000)
         static let samples = Table(name: "samples", key: "time_unix_nano", unitsPerDay: 86_400_000_000_000)
         static let eventRollups = Table(name: "event_rollups", key: "minute", unitsPerDay: 1440)
         static let errorRollups = Table(name: "error_rollups", key: "minute", unitsPerDay: 1440)
         static let sampleRollups = Table(name: "sample_rollups", key: "minute", unitsPerDay: 1440)
-        static let eventRollupsHourly = Table(name: "event_rollups_hourly", key: "minute", unitsPerDay: 1440)
-        static let sampleRollupsHourly = Table(name: "sample_rollups_hourly", key: "minute", unitsPerDay: 1440)
+        static let eventRollupsHourly = Table(
+            name: RollupResolution.hour.eventTable, key: "minute", unitsPerDay: 1440, resolution: .hour)
+        static let sampleRollupsHourly = Table(
+            name: RollupResolution.hour.sampleTable, key: "minute", unitsPerDay: 1440, resolution: .hour)
         static let rollups: [Table] = [
             .eventRollups, .errorRollups, .sampleRollups, .eventRollupsHourly, .sampleRollupsHourly,
         ]

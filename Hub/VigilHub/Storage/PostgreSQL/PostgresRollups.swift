@@ -38,18 +38,20 @@ enum PostgresRollups {
     /// caller's transaction. Every commit locks in the same order (minute tables, then hourly; keys sorted
     /// within each), so two commits never wait on each other in a cycle.
     static func write(_ chunk: MinuteRollup.Chunk, connection: PostgresConnection, logger: Logger) async throws {
-        try await writeEvents(chunk, into: "event_rollups", connection: connection, logger: logger)
+        try await writeEvents(chunk, into: .minute, connection: connection, logger: logger)
         try await writeErrors(chunk, connection: connection, logger: logger)
-        try await writeSamples(chunk, into: "sample_rollups", connection: connection, logger: logger)
+        try await writeSamples(chunk, into: .minute, connection: connection, logger: logger)
         let hourly = chunk.hourly
-        try await writeEvents(hourly, into: "event_rollups_hourly", connection: connection, logger: logger)
-        try await writeSamples(hourly, into: "sample_rollups_hourly", connection: connection, logger: logger)
+        try await writeEvents(hourly, into: .hour, connection: connection, logger: logger)
+        try await writeSamples(hourly, into: .hour, connection: connection, logger: logger)
     }
 
-    /// Merges the event cells of `chunk` into `table` (`event_rollups` or `event_rollups_hourly`).
+    /// Merges the event cells of `chunk` into the event rollup table of `resolution`.
     static func writeEvents(
-        _ chunk: MinuteRollup.Chunk, into table: String, connection: PostgresConnection, logger: Logger
+        _ chunk: MinuteRollup.Chunk, into resolution: RollupResolution, connection: PostgresConnection,
+        logger: Logger
     ) async throws {
+        let table = resolution.eventTable
         var pending: [MinuteRollup.EventKey: EventCell] = [:]
         for (key, cell) in zip(chunk.eventKeys, chunk.eventCells) { pending[key] = cell }
         var rounds = 0
@@ -150,8 +152,10 @@ enum PostgresRollups {
     }
 
     private static func writeSamples(
-        _ chunk: MinuteRollup.Chunk, into table: String, connection: PostgresConnection, logger: Logger
+        _ chunk: MinuteRollup.Chunk, into resolution: RollupResolution, connection: PostgresConnection,
+        logger: Logger
     ) async throws {
+        let table = resolution.sampleTable
         if chunk.samples.isEmpty { return }
         let rows = chunk.samples.sorted { sampleOrder($0.key, $1.key) }
         let keys = rows.map(\.key)
@@ -206,7 +210,7 @@ enum PostgresRollups {
                         service: service, minute: MinuteRollup.hourStart(ofMinute: minute), version: version,
                         host: host, name: name))
             }
-            try await writeEvents(chunk, into: "event_rollups_hourly", connection: connection, logger: logger)
+            try await writeEvents(chunk, into: .hour, connection: connection, logger: logger)
             day += 1440
         }
     }

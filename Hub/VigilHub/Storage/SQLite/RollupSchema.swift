@@ -113,7 +113,7 @@ enum RollupSchema {
                         service: row[0], minute: MinuteRollup.hourStart(ofMinute: row[1]), version: row[2],
                         host: row[3], name: row[4]))
             }
-            _ = try SQLiteEventStore.writeEvents(chunk, into: "event_rollups_hourly", db)
+            _ = try SQLiteEventStore.writeEvents(chunk, into: .hour, db)
             day += 1440
         }
     }

@@ -78,14 +78,16 @@ extension SQLiteEventStore {
     /// written.
     static func write(_ chunk: MinuteRollup.Chunk, _ db: Database) throws -> Int {
         let hourly = chunk.hourly
-        return try writeEvents(chunk, into: "event_rollups", db) + writeErrors(chunk, db)
-            + writeSamples(chunk, into: "sample_rollups", db)
-            + writeEvents(hourly, into: "event_rollups_hourly", db)
-            + writeSamples(hourly, into: "sample_rollups_hourly", db)
+        return try writeEvents(chunk, into: .minute, db) + writeErrors(chunk, db)
+            + writeSamples(chunk, into: .minute, db) + writeEvents(hourly, into: .hour, db)
+            + writeSamples(hourly, into: .hour, db)
     }
 
-    /// Merges the event cells of `chunk` into `table` (`event_rollups` or `event_rollups_hourly`).
-    static func writeEvents(_ chunk: MinuteRollup.Chunk, into table: String, _ db: Database) throws -> Int {
+    /// Merges the event cells of `chunk` into the event rollup table of `resolution`.
+    static func writeEvents(
+        _ chunk: MinuteRollup.Chunk, into resolution: RollupResolution, _ db: Database
+    ) throws -> Int {
+        let table = resolution.eventTable
         let select = try db.cachedStatement(
             sql: """
                 SELECT count, errors, duration_sum, sketch, scores, promoters, detractors FROM \(table)
@@ -141,8 +143,11 @@ extension SQLiteEventStore {
         return rows
     }
 
-    /// Adds the sample cells of `chunk` into `table` (`sample_rollups` or `sample_rollups_hourly`).
-    static func writeSamples(_ chunk: MinuteRollup.Chunk, into table: String, _ db: Database) throws -> Int {
+    /// Adds the sample cells of `chunk` into the sample rollup table of `resolution`.
+    static func writeSamples(
+        _ chunk: MinuteRollup.Chunk, into resolution: RollupResolution, _ db: Database
+    ) throws -> Int {
+        let table = resolution.sampleTable
         var rows = 0
         let samples = try db.cachedStatement(
             sql: """

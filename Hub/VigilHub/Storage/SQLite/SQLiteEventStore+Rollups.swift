@@ -59,10 +59,11 @@ extension SQLiteEventStore: RollupStore {
         do {
             return try await pool.write { db in
                 var deleted = 0
-                // An hour cell goes once its last minute is before the cutoff.
+                let hour = RollupResolution.hour.expiryBound(before: minute)
                 let tables: [(String, Int64)] = [
-                    ("event_rollups", minute), ("error_rollups", minute), ("sample_rollups", minute),
-                    ("event_rollups_hourly", minute - 59), ("sample_rollups_hourly", minute - 59),
+                    (RollupResolution.minute.eventTable, minute), ("error_rollups", minute),
+                    (RollupResolution.minute.sampleTable, minute), (RollupResolution.hour.eventTable, hour),
+                    (RollupResolution.hour.sampleTable, hour),
                 ]
                 for (table, before) in tables where deleted < limit {
                     try db.execute(
