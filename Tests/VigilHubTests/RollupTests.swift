@@ -287,7 +287,8 @@ struct RollupTests {
         }
         let labels = ["service": "checkout", "version": "1.0.0"]
         try await Traffic.commit(records + samples, as: "h01", labels: labels, to: fixture.store)
-        let span = (Self.minute - 200)...Self.minute
+        // Wide enough for the hour the oldest minute (minute − 149) falls in, wherever the clock is in its hour.
+        let span = (Self.minute - 300)...Self.minute
         func hourCells(_ store: any RollupStore) async throws -> [MinuteRollup.EventKey: EventCell] {
             let rows = try await store.eventRollups(service: "checkout", minutes: span, resolution: .hour)
             return Dictionary(uniqueKeysWithValues: rows.map { ($0.key, $0.cell) })
