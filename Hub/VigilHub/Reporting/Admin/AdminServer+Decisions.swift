@@ -5,12 +5,13 @@ import VigilAnalytics
 
 // The decision routes of the admin API (issue #5 part 12): `GET /v1/versions?service=S[&window=30m]`
 // computes the comparison from the rollups on request; `GET /v1/recommendations` returns the last
-// evaluation's. Bodies use snake_case keys; a bad parameter is 400, an unknown service 404, both as JSON.
+// evaluation's; `GET /v1/series` gives one series over a span from the rollups (SeriesQuery). Bodies use snake_case keys; a bad parameter is 400, an unknown service 404, both as JSON.
 
 extension AdminServer {
     static func addDecisionRoutes(
         to router: Router<BasicRequestContext>, engine: DecisionEngine,
-        recommendations: @escaping @Sendable () async -> RecommendationsReport, now: @escaping @Sendable () -> Int64
+        recommendations: @escaping @Sendable () async -> RecommendationsReport, now: @escaping @Sendable () -> Int64,
+        agents: @escaping @Sendable () async throws(StoreError) -> [AgentRecord]
     ) {
         router.get("/v1/versions") { request, _ -> Response in
             let pairs = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
@@ -27,6 +28,13 @@ extension AdminServer {
                     status: .notFound)
             }
             return try snakeCaseJSON(report)
+        }
+        let reader = SeriesReader(store: engine.rollupStore, agents: agents)
+        router.get("/v1/series") { request, _ -> Response in
+            let pairs = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+            let at = now()
+            return try snakeCaseJSON(
+                try await reader.report(SeriesQuery(parameters: pairs, nowUnixNano: at), nowUnixNano: at))
         }
         router.get("/v1/recommendations") { request, _ -> Response in
             try checkNoParameters(request)

@@ -49,7 +49,7 @@ public struct AdminServer: Service {
         if let decisions {
             Self.addDecisionRoutes(
                 to: router, engine: decisions, recommendations: recommendations ?? { await decisions.recommendations },
-                now: reporter.now)
+                now: reporter.now, agents: { () async throws(StoreError) in try await reporter.store.agents() })
         }
         application = Application(
             router: router,
