@@ -5,7 +5,10 @@
 # per-(host, minute) points), then `vigilctl status`, `agents`, `versions checkout` and `recommendations`,
 # then a clean stop of everything. The hub judges the slower, error-prone 1.5.0 against 1.4.0.
 #
-# usage: deploy/demo.sh [BIN_DIR]      (DEMO_SECONDS=45 by default)
+# In a terminal (or with DEMO_KEEP=1) it then prints the dashboard's URL and keeps the hub, the agents and
+# live traffic up until Enter is pressed; without a terminal it stops right away (CI).
+#
+# usage: deploy/demo.sh [BIN_DIR]      (DEMO_SECONDS=45 by default; DEMO_KEEP=1 keeps it up, DEMO_KEEP=0 never)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="${1:-$ROOT/.build/debug}"
@@ -88,5 +91,19 @@ echo "== vigilctl versions checkout"
 echo
 echo "== vigilctl recommendations"
 "$BIN/vigilctl" recommendations
+KEEP="${DEMO_KEEP:-}"
+if [ -z "$KEEP" ]; then if [ -t 0 ] && [ -t 1 ]; then KEEP=1; else KEEP=0; fi; fi
+if [ "$KEEP" = 1 ]; then
+    python3 "$ROOT/deploy/demo-traffic.py" --seconds 86400 --rate 50 "${TARGETS[@]}" >/dev/null 2>&1 &
+    PIDS+=($!)
+    echo
+    echo "== dashboard: $VIGIL_HUB/services/checkout   (fleet: $VIGIL_HUB/ , live traffic keeps flowing)"
+    if [ -t 0 ]; then
+        read -r -p "== press Enter to stop " _
+    else
+        echo "== DEMO_KEEP=1 without a terminal: stop with SIGTERM or Ctrl-C"
+        wait "${PIDS[-1]}" || true
+    fi
+fi
 echo
 echo "== stopping; logs and databases stay in $WORK"

@@ -4,14 +4,14 @@
 import Foundation
 
 /// Number formatting for recommendation reasons.
-enum Format {
+public enum Format {
     /// `value` with exactly `digits` decimals ("5.14").
-    static func fixed(_ value: Double, digits: Int) -> String {
+    public static func fixed(_ value: Double, digits: Int) -> String {
         String(format: "%.\(digits)f", locale: Locale(identifier: "en_US_POSIX"), value)
     }
 
     /// `value` with at most `digits` decimals and no trailing zeros ("62.5", "50", "0.7").
-    static func trimmed(_ value: Double, digits: Int) -> String {
+    public static func trimmed(_ value: Double, digits: Int) -> String {
         var text = fixed(value, digits: digits)
         if text.contains(".") {
             while text.hasSuffix("0") { text.removeLast() }
@@ -21,12 +21,12 @@ enum Format {
     }
 
     /// A ratio as a percentage with at most one decimal and a thin unit gap ("62.5 %", "50 %").
-    static func percent(_ ratio: Double) -> String {
+    public static func percent(_ ratio: Double) -> String {
         "\(trimmed(ratio * 100, digits: 1)) %"
     }
 
     /// A duration in seconds, at most three decimals ("60 s", "0.5 s").
-    static func seconds(_ duration: Duration) -> String {
+    public static func seconds(_ duration: Duration) -> String {
         "\(trimmed(duration.secondsValue, digits: 3)) s"
     }
 }

@@ -46,6 +46,22 @@ public struct AdminServer: Service {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
+        let recommendationsSource =
+            recommendations ?? {
+                await decisions?.recommendations
+                    ?? RecommendationsReport(
+                        evaluatedAt: nil, evaluations: 0, evaluationSeconds: nil, recommendations: [])
+            }
+        Self.addDashboardRoutes(
+            to: router,
+            dashboard: Dashboard(
+                reporter: reporter, engine: decisions,
+                series: decisions.map { engine in
+                    SeriesReader(
+                        store: engine.rollupStore,
+                        agents: { () async throws(StoreError) in try await reporter.store.agents() })
+                },
+                recommendations: recommendationsSource))
         if let decisions {
             Self.addDecisionRoutes(
                 to: router, engine: decisions, recommendations: recommendations ?? { await decisions.recommendations },
