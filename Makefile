@@ -4,7 +4,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 SWIFT ?= swift
-APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libfaketime postgresql-15
+APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libfaketime postgresql-15 curl chromium \
+	chromium-driver
 PG_BIN := /usr/lib/postgresql/15/bin
 INTEROP_PEER := Tests/Interop/build/vigil-interop-peer
 BENCH_SCRATCH := .build-bench

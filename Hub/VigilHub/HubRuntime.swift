@@ -142,8 +142,9 @@ public struct HubRuntime: Sendable {
             hubID: hubID, startedUnixNano: now(), store: store, committer: committer, counters: counters,
             retention: retention, now: now, alertManager: alerts, notifier: notifier,
             currentAlerts: replicas?.currentAlerts, replicas: replicas?.list)
-        let admin = AdminServer(
-            address: configuration.admin, reporter: reporter, decisions: decisions,
+        let admin = try AdminServer(
+            address: configuration.admin, auth: configuration.adminAuth, tls: configuration.adminTLS,
+            reporter: reporter, decisions: decisions,
             recommendations: replicas?.recommendations, onBound: onAdminBound, logger: logger)
         return HubRuntime(
             configuration: configuration, hubID: hubID, store: store, storeCloser: storeCloser,

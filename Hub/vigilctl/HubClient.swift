@@ -11,6 +11,8 @@ struct HubClient {
     let base: URL
     /// How long to wait for an answer.
     var timeout: TimeInterval = 10
+    /// The bearer token sent with every request, if any.
+    var token: String?
 
     /// The base from `--hub`, else `VIGIL_HUB`, else the default admin address.
     static func resolve(_ flag: String?) throws(HubClientError) -> HubClient {
@@ -22,6 +24,23 @@ struct HubClient {
         return HubClient(base: url)
     }
 
+    /// The token from `--token-file` (its first line), else `VIGIL_TOKEN`, else none.
+    static func token(file: String?) throws(HubClientError) -> String? {
+        guard let file else {
+            let value = ProcessInfo.processInfo.environment["VIGIL_TOKEN"]?.trimmingCharacters(in: .whitespaces)
+            return value?.isEmpty == false ? value : nil
+        }
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw HubClientError("cannot read --token-file \(file): \(error.localizedDescription)")
+        }
+        let line = text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let line, !line.isEmpty else { throw HubClientError("--token-file \(file) is empty") }
+        return line
+    }
+
     /// GETs `path` (with `query`) and returns the body of a 2xx answer.
     func get(_ path: String, query: [URLQueryItem] = []) async throws(HubClientError) -> Data {
         var components = URLComponents(url: base, resolvingAgainstBaseURL: false)!
@@ -30,6 +49,7 @@ struct HubClient {
         guard let url = components.url else { throw HubClientError("cannot build a URL for \(path)") }
         var request = URLRequest(url: url)
         request.timeoutInterval = timeout
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         let data: Data
         let response: URLResponse
         do {
@@ -42,7 +62,10 @@ struct HubClient {
         }
         guard (200..<300).contains(http.statusCode) else {
             let detail = (try? JSONDecoder().decode(ErrorBody.self, from: data)).map { ": \($0.error)" } ?? ""
-            throw HubClientError("the hub answered \(http.statusCode) for \(path)\(detail)")
+            let hint =
+                http.statusCode == 401
+                ? token == nil ? " (pass --token-file FILE or set VIGIL_TOKEN)" : " (check the token)" : ""
+            throw HubClientError("the hub answered \(http.statusCode) for \(path)\(detail)\(hint)")
         }
         return data
     }

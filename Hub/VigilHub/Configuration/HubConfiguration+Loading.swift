@@ -6,7 +6,8 @@ extension HubConfiguration {
     /// The largest configuration file read; anything longer is refused before it is parsed.
     public static let maxFileBytes = 1 << 20
     static let topLevelKeys = [
-        "listen", "admin", "hub_id", "tls", "store", "limits", "retention", "evaluation_interval", "judge",
+        "listen", "admin", "admin_auth", "admin_tls", "hub_id", "tls", "store", "limits", "retention",
+        "evaluation_interval", "judge",
         "autoscale", "breaker", "alerts",
     ]
 
@@ -57,6 +58,9 @@ extension HubConfiguration {
         self.init(tls: try Self.tlsFiles(map.required("tls", hint: "tls: { ca: ..., cert: ..., key: ... }")))
         if let node = map["listen"] { listen = try node.address(defaultPortHint: 7443) }
         if let node = map["admin"] { admin = try node.address(defaultPortHint: 7480) }
+        if let node = map["admin_auth"] { adminAuth = try Self.adminAuth(node) }
+        if let node = map["admin_tls"] { adminTLS = try Self.adminTLS(node) }
+        try checkAdminAccess(map)
         if let node = map["hub_id"] {
             hubID = try node.value(expected: "1 to 128 bytes without control characters") { text in
                 (1...128).contains(text.utf8.count)
@@ -81,6 +85,50 @@ extension HubConfiguration {
             cert: try map.required("cert", hint: "the hub's certificate").nonEmptyString(expected: expected),
             key: try map.required("key", hint: "the hub's private key").nonEmptyString(expected: expected)
         )
+    }
+
+    private static func adminAuth(_ node: ConfigNode) throws(HubConfigurationError) -> AdminAuth {
+        let map = try node.mapping(allowedKeys: ["tokens_file", "client_ca", "client_role"])
+        var auth = AdminAuth()
+        if let file = map["tokens_file"] { auth.tokensFile = try file.nonEmptyString(expected: "a file path") }
+        if let ca = map["client_ca"] { auth.clientCA = try ca.nonEmptyString(expected: "a PEM file path") }
+        if let role = map["client_role"] {
+            auth.clientRole = try role.value(expected: "read or admin") { AdminRole(rawValue: $0) }
+        }
+        guard auth.tokensFile != nil || auth.clientCA != nil else {
+            throw HubConfigurationError(
+                code: .missingKey, source: node.source, keyPath: node.childPath("tokens_file"),
+                detail: "admin_auth needs tokens_file (lines NAME ROLE TOKEN) or client_ca (a PEM file), or both",
+                line: node.line)
+        }
+        return auth
+    }
+
+    private static func adminTLS(_ node: ConfigNode) throws(HubConfigurationError) -> AdminTLS {
+        let map = try node.mapping(allowedKeys: ["cert", "key"])
+        return AdminTLS(
+            cert: try map.required("cert", hint: "the admin address's certificate").nonEmptyString(
+                expected: "a file path"),
+            key: try map.required("key", hint: "its private key").nonEmptyString(expected: "a file path"))
+    }
+
+    /// An admin address reachable from other hosts must say who may use it; client certificates need HTTPS.
+    private func checkAdminAccess(_ map: ConfigMapping) throws(HubConfigurationError) {
+        if adminAuth?.clientCA != nil && adminTLS == nil, let node = map["admin_auth"] {
+            throw HubConfigurationError(
+                code: .missingKey, source: node.source, keyPath: "admin_tls",
+                detail: "admin_auth.client_ca needs admin_tls: { cert, key } (client certificates need HTTPS)",
+                line: node.line)
+        }
+        if adminAuth == nil && !admin.isLoopback {
+            let node = map["admin"]
+            throw HubConfigurationError(
+                code: .missingKey, source: node?.source ?? "", keyPath: "admin_auth", value: nil,
+                detail:
+                    "admin \(admin) is reachable from other hosts; set admin_auth: { tokens_file: FILE } "
+                    + "(and admin_tls for HTTPS), or bind admin to 127.0.0.1",
+                line: node?.line)
+        }
     }
 
     private static func store(_ node: ConfigNode) throws(HubConfigurationError) -> Store {

@@ -5,6 +5,12 @@ public struct HubConfiguration: Sendable, Hashable {
     public var listen = HostPort(host: "0.0.0.0", port: 7443)
     /// `admin`: the HTTP API, `/metrics` and dashboard. Default `127.0.0.1:7480` (loopback only).
     public var admin = HostPort(host: "127.0.0.1", port: 7480)
+    /// `admin_auth`: who may use the admin address. Default none: the address is open, which only a loopback
+    /// `admin` allows (anything else without `admin_auth` is a configuration error).
+    public var adminAuth: AdminAuth?
+    /// `admin_tls`: serve the admin address over HTTPS with this certificate and key. Default none (plain HTTP,
+    /// right for loopback). Required by `admin_auth.client_ca`.
+    public var adminTLS: AdminTLS?
     /// `hub_id`: the name this hub gives in `Welcome` and `/v1/status`. Default: the host name.
     public var hubID: String?
     /// `tls`: the CA that signs agent certificates and the hub's own certificate and key. Required.
@@ -45,6 +51,45 @@ public struct HubConfiguration: Sendable, Hashable {
         /// Creates the set of paths.
         public init(ca: String, cert: String, key: String) {
             self.ca = ca
+            self.cert = cert
+            self.key = key
+        }
+    }
+
+    /// `admin_auth`: bearer tokens from a file and/or client certificates from a CA. Every request to the admin
+    /// address must present one of them once this is set, on loopback too.
+    public struct AdminAuth: Sendable, Hashable {
+        /// `admin_auth.tokens_file`: lines `NAME ROLE TOKEN` (``AdminRole``; `#` starts a comment). Read when the
+        /// hub starts and again whenever the file changes; the tokens are never logged or shown.
+        public var tokensFile: String?
+        /// `admin_auth.client_ca`: a client certificate that chains to this CA is let in (needs `admin_tls`).
+        public var clientCA: String?
+        /// `admin_auth.client_role`: the role of a client certificate. Default `read`.
+        public var clientRole = AdminRole.read
+
+        /// No tokens and no CA (not valid on its own: one of them is required).
+        public init() {}
+    }
+
+    /// What a token or certificate may do on the admin address.
+    public enum AdminRole: String, Sendable, Hashable, CaseIterable, Comparable {
+        /// Every page, table and `GET` endpoint.
+        case read
+        /// `read`, and the endpoints that change something (none in this version).
+        case admin
+
+        public static func < (lhs: Self, rhs: Self) -> Bool { lhs == .read && rhs == .admin }
+    }
+
+    /// `admin_tls`: PEM files for HTTPS on the admin address.
+    public struct AdminTLS: Sendable, Hashable {
+        /// `admin_tls.cert`: the certificate chain the admin address presents.
+        public var cert: String
+        /// `admin_tls.key`: its private key.
+        public var key: String
+
+        /// Creates the pair of paths.
+        public init(cert: String, key: String) {
             self.cert = cert
             self.key = key
         }

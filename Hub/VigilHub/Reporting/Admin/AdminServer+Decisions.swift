@@ -9,7 +9,7 @@ import VigilAnalytics
 
 extension AdminServer {
     static func addDecisionRoutes(
-        to router: Router<BasicRequestContext>, engine: DecisionEngine,
+        to router: Router<AdminRequestContext>, engine: DecisionEngine,
         recommendations: @escaping @Sendable () async -> RecommendationsReport, now: @escaping @Sendable () -> Int64,
         agents: @escaping @Sendable () async throws(StoreError) -> [AgentRecord]
     ) {

@@ -1,7 +1,10 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 
 /// The admin HTTP API (DESIGN §6) on Hummingbird: `GET /v1/status`, `/v1/agents`, `/v1/alerts`, `/metrics`, and
@@ -12,21 +15,28 @@ import ServiceLifecycle
 /// Invariants: a bad query parameter answers 400 with `{"error", "parameter"}`; a store failure
 /// answers 503 with `{"error"}`; bodies are JSON with sorted keys (metrics: Prometheus text).
 public struct AdminServer: Service {
-    private let application: Application<RouterResponder<BasicRequestContext>>
+    private let application: Application<RouterResponder<AdminRequestContext>>
 
     /// Creates the server; `onBound` is called with the bound address once it listens. `recommendations` gives
     /// what `/v1/recommendations` shows (default: `decisions`' last evaluation; a replica that does not lead
-    /// shows the leader's).
+    /// shows the leader's). `auth` and `tls` are `admin_auth` and `admin_tls`; throws when their files do
+    /// not load.
     public init(
         address: HostPort,
+        auth: HubConfiguration.AdminAuth? = nil,
+        tls: HubConfiguration.AdminTLS? = nil,
         reporter: HubReporter,
         decisions: DecisionEngine? = nil,
         recommendations: (@Sendable () async -> RecommendationsReport)? = nil,
         onBound: @escaping @Sendable (HostPort) async -> Void = { _ in },
         logger: Logger = Logger(label: "vigil.hub.admin")
-    ) {
-        let router = Router()
+    ) throws {
+        let access = try AdminAccess(auth: auth, logger: logger)
+        let router = Router(context: AdminRequestContext.self)
+        router.add(middleware: SecurityHeadersMiddleware(logger: logger))
         router.add(middleware: AdminErrorMiddleware())
+        router.add(middleware: AdminAuthMiddleware(access: access))
+        Self.addSignInRoutes(to: router, access: access, secure: tls != nil)
         router.get("/v1/status") { request, _ -> Response in
             try Self.checkNoParameters(request)
             return try Self.json(try await reporter.status())
@@ -67,8 +77,14 @@ public struct AdminServer: Service {
                 to: router, engine: decisions, recommendations: recommendations ?? { await decisions.recommendations },
                 now: reporter.now, agents: { () async throws(StoreError) in try await reporter.store.agents() })
         }
+        let server: HTTPServerBuilder =
+            if let tls {
+                try .tls(.http1(), tlsConfiguration: Self.tlsConfiguration(tls, clientCA: auth?.clientCA))
+            } else {
+                .http1()
+            }
         application = Application(
-            router: router,
+            router: router, server: server,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "vigil-hub"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? address.port
@@ -81,6 +97,21 @@ public struct AdminServer: Service {
     /// Serves until graceful shutdown.
     public func run() async throws {
         try await application.run()
+    }
+
+    /// HTTPS with `admin_tls`; with a client CA, a client certificate is asked for and, when sent, must chain
+    /// to it (a browser without one still gets the sign-in form).
+    static func tlsConfiguration(_ tls: HubConfiguration.AdminTLS, clientCA: String?) throws -> TLSConfiguration {
+        let chain = try NIOSSLCertificate.fromPEMFile(tls.cert).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain, privateKey: .privateKey(key))
+        configuration.minimumTLSVersion = .tlsv12
+        if let clientCA {
+            configuration.certificateVerification = .optionalVerification
+            configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(clientCA))
+        }
+        return configuration
     }
 
     static func checkNoParameters(_ request: Request) throws(AdminErrorBody) {
@@ -103,7 +134,7 @@ public struct AdminServer: Service {
 
 /// Turns parameter errors into 400 and store errors into 503, both as JSON bodies.
 struct AdminErrorMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = AdminRequestContext
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response

@@ -8,25 +8,28 @@ import VigilAnalytics
 // and `table=ID&format=csv|json` (one table as a download). Anything else is a 400 that names the parameter.
 
 extension AdminServer {
-    static func addDashboardRoutes(to router: Router<BasicRequestContext>, dashboard: Dashboard) {
-        router.get("/") { request, _ -> Response in
+    static func addDashboardRoutes(to router: Router<AdminRequestContext>, dashboard: Dashboard) {
+        router.get("/") { request, context -> Response in
             let query = try DashboardQuery(request)
-            return try await query.respond(try await dashboard.fleet(range: query.range, now: dashboard.reporter.now()))
+            var page = try await dashboard.fleet(range: query.range, now: dashboard.reporter.now())
+            page.signedIn = context.principal
+            return try await query.respond(page)
         }
-        router.get("/decisions") { request, _ -> Response in
+        router.get("/decisions") { request, context -> Response in
             let query = try DashboardQuery(request)
-            return try await query.respond(
-                try await dashboard.decisions(range: query.range, now: dashboard.reporter.now()))
+            var page = try await dashboard.decisions(range: query.range, now: dashboard.reporter.now())
+            page.signedIn = context.principal
+            return try await query.respond(page)
         }
-        router.get("/services/**") { request, _ -> Response in
+        router.get("/services/**") { request, context -> Response in
             let query = try DashboardQuery(request)
             let encoded = String(request.uri.path.dropFirst("/services/".count))
             guard let service = encoded.removingPercentEncoding, !service.isEmpty, service.utf8.count <= 256 else {
                 throw AdminErrorBody(error: "the service in the path must be 1 to 256 bytes", parameter: "service")
             }
             let now = dashboard.reporter.now()
-            guard let page = try await dashboard.service(service, range: query.range, now: now) else {
-                let missing = DashboardPage(
+            guard var page = try await dashboard.service(service, range: query.range, now: now) else {
+                var missing = DashboardPage(
                     title: "Service \(service)", path: "/services/\(service)", range: query.range,
                     services: try await dashboard.services(now: now),
                     blocks: [
@@ -34,8 +37,10 @@ extension AdminServer {
                             "<p class=\"empty\">No data for service “\(HTML.escape(service))” in the last "
                                 + "\(query.range.rawValue). Services report through their agents' service label.</p>")
                     ])
+                missing.signedIn = context.principal
                 return try await query.respond(missing, status: .notFound)
             }
+            page.signedIn = context.principal
             return try await query.respond(page)
         }
         router.get("/assets/dashboard.js") { _, _ -> Response in

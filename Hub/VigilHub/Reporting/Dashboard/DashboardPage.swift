@@ -48,9 +48,18 @@ struct DashboardPage: Sendable {
     var range: DashboardRange
     var services: [String]
     var blocks: [DashboardBlock]
+    /// Who is signed in, shown with a sign-out button (nil when the admin address is open).
+    var signedIn: AdminPrincipal?
+
+    /// The path with the service name percent-encoded, HTML-escaped.
+    var href: String {
+        let prefix = "/services/"
+        guard path.hasPrefix(prefix) else { return HTML.escape(path) }
+        return prefix + HTML.component(String(path.dropFirst(prefix.count)))
+    }
 
     /// The page's URL with its range, HTML-escaped, for links and downloads.
-    var base: String { "\(HTML.escape(path))?range=\(range.rawValue)" }
+    var base: String { "\(href)?range=\(range.rawValue)" }
 
     /// The blocks alone, what the live refresh swaps in.
     func fragment() -> String {
@@ -76,7 +85,13 @@ struct DashboardPage: Sendable {
         var ranges = ""
         for option in DashboardRange.allCases {
             let current = option == range ? " aria-current=\"true\"" : ""
-            ranges += "<a href=\"\(HTML.escape(path))?range=\(option.rawValue)\"\(current)>\(option.rawValue)</a>"
+            ranges += "<a href=\"\(href)?range=\(option.rawValue)\"\(current)>\(option.rawValue)</a>"
+        }
+        var user = ""
+        if let signedIn {
+            user =
+                "<form class=\"user\" method=\"post\" action=\"/signout\"><span>\(HTML.escape(signedIn.name)) "
+                + "(\(signedIn.role.rawValue))</span> <button type=\"submit\">Sign out</button></form>"
         }
         return """
             <!doctype html>
@@ -88,7 +103,7 @@ struct DashboardPage: Sendable {
             </head><body>
             <header><span class="brand">Vigil</span><nav class="pages" aria-label="Pages">\(nav)</nav>
             <nav class="ranges" aria-label="Time range">\(ranges)</nav>
-            <span id="live-status" class="live" role="status">loaded</span></header>
+            <span id="live-status" class="live" role="status">loaded</span>\(user)</header>
             <main><h1>\(HTML.escape(title))</h1><div id="live" data-refresh-ms="2000">\(fragment())</div></main>
             </body></html>
             """
