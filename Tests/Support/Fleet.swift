@@ -54,7 +54,11 @@ public final class Fleet: @unchecked Sendable {
 
     /// Creates the directory and the hub's config; `hubSettings` are extra top-level YAML lines, and `store`
     /// replaces the SQLite store in the directory (a YAML flow mapping, for example a PostgreSQL one).
-    public init(name: String, hubSettings: String = "", listenPort: Int? = nil, store: String? = nil) throws {
+    /// `adminHost` is the admin address's host (loopback unless a test needs it reachable from the network).
+    public init(
+        name: String, hubSettings: String = "", listenPort: Int? = nil, store: String? = nil,
+        adminHost: String = "127.0.0.1"
+    ) throws {
         // The fleet's daemons are killed mid-conversation on purpose; a write to one that is gone must
         // fail in the writing test, not end the test process with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
@@ -66,7 +70,7 @@ public final class Fleet: @unchecked Sendable {
         state.withLock { $0.hubDatabase = "\(directory)/hub.db" }
         try """
         listen: "127.0.0.1:\(port)"
-        admin: "127.0.0.1:\(adminPort)"
+        admin: "\(adminHost):\(adminPort)"
         tls: { ca: \(certificates)/ca.pem, cert: \(certificates)/hub.pem, key: \(certificates)/hub.key }
         store: \(store ?? "{ kind: sqlite, path: \(directory)/hub.db }")
         \(hubSettings)
@@ -162,6 +166,11 @@ public final class Fleet: @unchecked Sendable {
         hub?.kill9()
         usleep(500_000)
         try startHub()
+    }
+
+    /// `kill -9` of the hub, without a restart.
+    public func killHub() {
+        state.withLock { $0.hub }?.kill9()
     }
 
     /// Stops everything (SIGTERM) and removes the directory unless `VIGIL_KEEP_TEST_DIRS` is set.

@@ -303,7 +303,9 @@ struct Dashboard: Sendable {
 
     static func tiles(_ items: [(String, String)]) -> String {
         "<dl class=\"tiles\">"
-            + items.map { "<div><dt>\(HTML.escape($0.0))</dt><dd>\(HTML.escape($0.1))</dd></div>" }.joined()
+            + items.map {
+                "<div data-tile=\"\(tableID($0.0))\"><dt>\(HTML.escape($0.0))</dt><dd>\(HTML.escape($0.1))</dd></div>"
+            }.joined()
             + "</dl>"
     }
 

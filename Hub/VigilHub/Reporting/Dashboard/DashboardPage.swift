@@ -104,7 +104,7 @@ struct DashboardPage: Sendable {
             <header><span class="brand">Vigil</span><nav class="pages" aria-label="Pages">\(nav)</nav>
             <nav class="ranges" aria-label="Time range">\(ranges)</nav>
             <span id="live-status" class="live" role="status">loaded</span>\(user)</header>
-            <main><h1>\(HTML.escape(title))</h1><div id="live" data-refresh-ms="2000">\(fragment())</div></main>
+            <main><h1>\(HTML.escape(title))</h1><div id="live" data-refresh-ms="1000">\(fragment())</div></main>
             </body></html>
             """
     }
