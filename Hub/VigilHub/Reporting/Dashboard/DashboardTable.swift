@@ -92,11 +92,11 @@ struct DashboardTable: Sendable {
         }
     }
 
-    /// A CSV field, quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-` or `@` is prefixed
+    /// A CSV field, quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-`, `@`, tab or CR is prefixed
     /// with `'` so a spreadsheet does not run agent-supplied text as a formula.
     static func csvField(_ text: String) -> String {
         var field = text
-        if let first = field.first, "=+-@".contains(first), Double(field) == nil { field = "'" + field }
+        if let first = field.first, "=+-@\t\r".contains(first), Double(field) == nil { field = "'" + field }
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
