@@ -17,7 +17,8 @@ import VigilTestSupport
 ///   arrays), beside the best bulk method alone (one `COPY` straight into `events`, no dedupe, no rollups);
 /// - **pipeline**: two hub processes on one database, three agents at a paced load; events/s stored over the
 ///   window, the agents' backlog at its end, and in the same run the rate of one bare `COPY` of as many rows;
-/// - **versions**: `GET /v1/versions` with 10 M events stored (loaded through the store);
+/// - **versions**: `GET /v1/versions` with 10 M events stored (loaded through the store), then the dashboard over
+///   them (DashboardBenchmark);
 /// - **failover**: kill -9 of the leader, until the other replica holds the lock and has evaluated.
 ///
 /// Parts run alone with `vigil-bench --only postgres --pg-part store|pipeline|versions|failover`.
@@ -342,6 +343,8 @@ enum PostgresBenchmark {
                         latencies[50],
                         latencies[98], latencies[99]))
             }
+            Report.section("The dashboard over the same \(Double(events) / 1e6) M events")
+            try await DashboardBenchmark.run(admin: hub.admin, service: "svc-1")
         }
 
         // MARK: Leader failover

@@ -42,6 +42,23 @@ struct DashboardBrowserTests {
         return (status, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
     }
 
+    /// Runs the built vigilctl; returns its exit status and what it printed (stdout and stderr).
+    static func vigilctl(_ arguments: [String], environment: [String: String]) async throws -> (Int32, String) {
+        try await onThread {
+            let process = Process()
+            process.executableURL = Daemon.binaryDirectory.appendingPathComponent("vigilctl")
+            process.arguments = arguments
+            process.environment = environment
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+    }
+
     /// The demo's traffic for `seconds`, with `backfill` minutes of history first.
     static func traffic(_ targets: [String], seconds: Int, backfill: Int) async throws {
         try await onThread {
@@ -75,6 +92,7 @@ struct DashboardBrowserTests {
         let secrets = try makeTemporaryDirectory("dashboard-tokens")
         defer { try? FileManager.default.removeItem(atPath: secrets) }
         try "ops read \(Self.token)\n".write(toFile: "\(secrets)/admin-tokens", atomically: true, encoding: .utf8)
+        try "\(Self.token)\n".write(toFile: "\(secrets)/ops.token", atomically: true, encoding: .utf8)
         let fleet = try Fleet(
             name: "dashboard",
             hubSettings: "evaluation_interval: 1s\nadmin_auth: { tokens_file: \(secrets)/admin-tokens }",
@@ -99,6 +117,17 @@ struct DashboardBrowserTests {
             return (canary?["verdict"] as? [String: Any])?["decision"] as? String == "ROLLBACK"
         }
         #expect(judged, "the demo's canary is judged ROLLBACK within 90 s")
+
+        // vigilctl off loopback: refused without a token, let in with --token-file or VIGIL_TOKEN.
+        let hub = ["VIGIL_HUB": remote]
+        let refused = try await Self.vigilctl(["status"], environment: hub)
+        #expect(refused.0 == 1 && refused.1.contains("401") && refused.1.contains("--token-file"), "\(refused.1)")
+        let fromFile = try await Self.vigilctl(
+            ["agents", "--token-file", "\(secrets)/ops.token"], environment: hub)
+        #expect(fromFile.0 == 0 && fromFile.1.contains("web-03"), "\(fromFile.1)")
+        let fromEnvironment = try await Self.vigilctl(
+            ["status"], environment: hub.merging(["VIGIL_TOKEN": Self.token]) { $1 })
+        #expect(fromEnvironment.0 == 0, "\(fromEnvironment.1)")
 
         let browser = try await WebDriver()
         defer { Task { await browser.quit() } }

@@ -241,6 +241,6 @@ struct HubConfigurationTests {
         #expect(summary.contains("retention.raw: 90d\n"))
         #expect(summary.contains("alerts.webhooks: [https://hooks.example/…]\n"))
         #expect(!summary.contains("secret"))
-        #expect(!summary.contains("token"))
+        #expect(!summary.contains("T0/B1") && !summary.contains("/token"))
     }
 }

@@ -13,7 +13,12 @@ extension HubConfiguration {
         }
         var lines: [(String, String)] = [
             ("listen", listen.description),
-            ("admin", admin.description),
+            ("admin", admin.description + (adminAuth == nil ? " (open: loopback only)" : "")),
+            ("admin_auth.tokens_file", adminAuth?.tokensFile.map { $0 + " (tokens not shown)" } ?? "(none)"),
+            ("admin_auth.client_ca", adminAuth?.clientCA ?? "(none)"),
+            ("admin_auth.client_role", adminAuth?.clientRole.rawValue ?? "read"),
+            ("admin_tls.cert", adminTLS?.cert ?? "(none: plain HTTP)"),
+            ("admin_tls.key", adminTLS.map { $0.key + " (contents not shown)" } ?? "(none)"),
             ("hub_id", hubID ?? "(the host name)"),
             ("tls.ca", tls.ca),
             ("tls.cert", tls.cert),
