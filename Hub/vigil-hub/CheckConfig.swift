@@ -15,6 +15,7 @@ extension VigilHubCommand {
             do {
                 let configuration = try HubConfiguration.load(path: file)
                 let rules = try RuleFile.load(paths: configuration.alerts.rules)
+                try AdminServer.checkFiles(auth: configuration.adminAuth, tls: configuration.adminTLS)
                 print(configuration.renderedSummary(), terminator: "")
                 print("# alert rules loaded: \(rules.count) from \(configuration.alerts.rules.count) file(s)")
             } catch {

@@ -45,7 +45,7 @@ public final class WebDriver: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         guard ready else {
-            driver.terminate()
+            kill(driver.processIdentifier, SIGKILL)
             throw TestFailure("chromedriver did not become ready on port \(port): \(last)")
         }
         let capabilities: [String: Any] = [
@@ -71,7 +71,22 @@ public final class WebDriver: @unchecked Sendable {
             }
             session = id
         } catch {
-            driver.terminate()
+            kill(driver.processIdentifier, SIGKILL)
+            throw error
+        }
+    }
+
+    /// Runs `body` with a new browser and quits it afterwards, also when `body` throws.
+    public static func with<T>(
+        width: Int = 1280, height: Int = 1600, _ body: (WebDriver) async throws -> T
+    ) async throws -> T {
+        let driver = try await WebDriver(width: width, height: height)
+        do {
+            let result = try await body(driver)
+            await driver.quit()
+            return result
+        } catch {
+            await driver.quit()
             throw error
         }
     }
@@ -124,9 +139,22 @@ public final class WebDriver: @unchecked Sendable {
     /// Ends the session and stops chromedriver (and with it the browser).
     public func quit() async {
         _ = try? await Self.call(base, "DELETE", "/session/\(session)", nil)
-        driver.terminate()
-        driver.waitUntilExit()
+        // chromedriver does not always exit on SIGTERM; nothing of this browser may outlive the test.
+        Self.killAll(using: profile)
+        kill(driver.processIdentifier, SIGKILL)
+        _ = try? await onThread { [driver] in driver.waitUntilExit() }
         try? FileManager.default.removeItem(atPath: profile)
+    }
+
+    /// SIGKILL to every process whose command line names `path` (the browser and its helpers use the profile).
+    static func killAll(using path: String) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }
+        for entry in entries {
+            guard let pid = Int32(entry), pid != getpid(),
+                let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline")
+            else { continue }
+            if String(decoding: data, as: UTF8.self).contains(path) { kill(pid, SIGKILL) }
+        }
     }
 
     func command(_ method: String, _ path: String, _ body: [String: Any]?) async throws -> Any? {

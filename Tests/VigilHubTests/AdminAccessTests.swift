@@ -42,6 +42,16 @@ struct AdminAccessTests {
         return Answer(status: status, headers: headers, body: String(text[split.upperBound...]))
     }
 
+    /// curl's exit status for a GET (0: an HTTP answer came; 35/56: the TLS handshake failed).
+    static func curlStatus(_ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["curl", "-s", "-o", "/dev/null", "--max-time", "10"] + arguments
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     static let readToken = "read-token-0123456789abcdef"
     static let adminToken = "admin-token-fedcba9876543210"
 
@@ -63,13 +73,21 @@ struct AdminAccessTests {
         #expect(tokens.match("".utf8) == nil)
         let bad: [(String, String)] = [
             ("alice read", "t:1: expected NAME ROLE TOKEN"),
-            ("alice owner \(Self.readToken)", "t:1: the role of alice must be read or admin"),
-            ("alice read short", "t:1: the token of alice must be 16 to 256"),
-            ("alice read \(Self.readToken);x", "t:1: the token of alice must be"),
+            ("alice owner \(Self.readToken)", "t:1: the role (field 2) must be read or admin"),
+            ("\(Self.readToken) alice read", "t:1: the role (field 2) must be"),
+            ("alice read short", "t:1: the token (field 3) must be 16 to 256"),
+            ("alice read \(Self.readToken);x", "t:1: the token (field 3) must be"),
+            ("alice \(Self.readToken) read", "t:1: the role (field 2) must be"),
             ("al ice read \(Self.readToken)", "t:1: expected NAME ROLE TOKEN, got 4 fields"),
-            ("a<b read \(Self.readToken)", "t:1: the name must be"),
-            ("a read \(Self.readToken)\na admin \(Self.adminToken)", "t:2: the name a appears twice"),
-            ("a read \(Self.readToken)\nb admin \(Self.readToken)", "t:2: the token of b is also"),
+            ("a<b read \(Self.readToken)", "t:1: the name (field 1) must be"),
+            (
+                "a read \(Self.readToken)\na admin \(Self.adminToken)",
+                "t:2: the name (field 1) is also the name on line 1"
+            ),
+            (
+                "a read \(Self.readToken)\nb admin \(Self.readToken)",
+                "t:2: the token (field 3) is also the token on line 1"
+            ),
         ]
         for (text, message) in bad {
             #expect {
@@ -106,6 +124,8 @@ struct AdminAccessTests {
         #expect(error("admin_auth: { client_ca: ops.pem }\n")?.keyPath == "admin_tls")
         #expect(error("admin_auth: { tokens_file: t, client_role: root }\n")?.keyPath == "admin_auth.client_role")
         #expect(error("admin_auth: { token_file: t }\n")?.code == .unknownKey)
+        #expect(
+            error("admin_auth: { tokens_file: t, client_role: admin }\n")?.message.contains("set client_ca") == true)
         let loaded = try HubConfiguration.load(
             yaml: tls
                 + "admin_auth: { client_ca: ops.pem, client_role: admin }\nadmin_tls: { cert: a.pem, key: a.key }\n",
@@ -199,7 +219,7 @@ struct AdminAccessTests {
         await #expect {
             try await TestHub.with(configure: { $0.adminAuth = .init(tokensFile: file) }) { _ in }
         } throws: { error in
-            "\(error)".contains("admin-tokens:1: the token of alice")
+            "\(error)".contains("admin-tokens:1: the token (field 3)")
         }
     }
 
@@ -228,10 +248,17 @@ struct AdminAccessTests {
                     "https://localhost:\(port)/decisions",
                 ])
             #expect(page.body.contains("web-01 (read)"))
+            // Another CA's certificate: the handshake fails (curl 35 or 56), unlike a bad path (58) or flag (2).
             let other = "\(certs.otherDirectory)/agent-web-01"
-            await #expect(throws: (any Error).self) {
-                try await Self.curl(tls + ["--cert", "\(other).pem", "--key", "\(other).key", url])
+            let refused = try await onThread {
+                try Self.curlStatus(tls + ["--cert", "\(other).pem", "--key", "\(other).key", url])
             }
+            #expect([35, 56].contains(refused), "curl exit \(refused)")
+            let accepted = try await onThread {
+                try Self.curlStatus(
+                    tls + ["--cert", certs.agentCert("web-01"), "--key", certs.agentKey("web-01"), url])
+            }
+            #expect(accepted == 0)
             let signedIn = try await Self.curl(
                 tls + ["--data-urlencode", "token=\(Self.readToken)", "https://localhost:\(port)/signin"])
             #expect(signedIn.status == 303)

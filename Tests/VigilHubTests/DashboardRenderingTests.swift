@@ -26,6 +26,9 @@ struct DashboardRenderingTests {
         let document = page.document()
         #expect(!document.contains("<script>alert"))
         #expect(document.contains("href=\"/services/%3Cscript%3Ealert%281%29%3C%2Fscript%3E%22%27%26?range=1h\""))
+        // A quote or bracket with a combining mark after it is one Character but still two scalars to escape.
+        let combined = HTML.escape("1.5.0\"\u{338} hidden x=\"<\u{338}")
+        #expect(!combined.unicodeScalars.contains("\"") && !combined.unicodeScalars.contains("<"))
         #expect(page.base == "/services/%3Cscript%3Ealert%281%29%3C%2Fscript%3E%22%27%26%20a%3Fb?range=1h")
     }
 
@@ -41,6 +44,14 @@ struct DashboardRenderingTests {
             table.csv()
                 == "a,b\r\nplain,\"has,comma\"\r\n\"say \"\"hi\"\"\",\"two\nlines\"\r\n"
                 + "\"'=HYPERLINK(\"\"x\"\")\",-1.5\r\n'@SUM(A1),'\tcmd\r\n")
+    }
+
+    @Test("CSV: a CRLF, or a quote or comma with a combining mark, is still quoted")
+    func csvScalars() {
+        #expect(DashboardTable.csvField("a\r\nb") == "\"a\r\nb\"")
+        #expect(DashboardTable.csvField("a,\u{338}b") == "\"a,\u{338}b\"")
+        #expect(DashboardTable.csvField("\"\u{338}") == "\"\"\"\u{338}\"")
+        #expect(DashboardTable.csvField("\r\n=1+1") == "\"'\r\n=1+1\"")
     }
 
     @Test("JSON: numbers as numbers, text as text, non-finite as null")

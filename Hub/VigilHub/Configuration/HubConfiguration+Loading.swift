@@ -95,6 +95,11 @@ extension HubConfiguration {
         if let role = map["client_role"] {
             auth.clientRole = try role.value(expected: "read or admin") { AdminRole(rawValue: $0) }
         }
+        if let role = map["client_role"], auth.clientCA == nil {
+            throw HubConfigurationError(
+                code: .invalidValue, source: role.source, keyPath: role.path, value: role.rendered,
+                detail: "client_role applies to client certificates; set client_ca too, or remove it", line: role.line)
+        }
         guard auth.tokensFile != nil || auth.clientCA != nil else {
             throw HubConfigurationError(
                 code: .missingKey, source: node.source, keyPath: node.childPath("tokens_file"),

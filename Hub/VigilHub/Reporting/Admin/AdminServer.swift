@@ -32,6 +32,14 @@ public struct AdminServer: Service {
         logger: Logger = Logger(label: "vigil.hub.admin")
     ) throws {
         let access = try AdminAccess(auth: auth, logger: logger)
+        if auth != nil, tls == nil, !address.isLoopback {
+            logger.warning(
+                """
+                the admin address is reachable from other hosts over plain HTTP: tokens and the sign-in cookie \
+                cross the network unencrypted; set admin_tls, or terminate TLS in front of it
+                """,
+                metadata: ["admin": "\(address)"])
+        }
         let router = Router(context: AdminRequestContext.self)
         router.add(middleware: SecurityHeadersMiddleware(logger: logger))
         router.add(middleware: AdminErrorMiddleware())
@@ -97,6 +105,22 @@ public struct AdminServer: Service {
     /// Serves until graceful shutdown.
     public func run() async throws {
         try await application.run()
+    }
+
+    /// Loads `admin_auth`'s tokens file and CA and `admin_tls`' certificate and key as the hub would at start
+    /// (for `check-config`); throws the first that does not load, naming it.
+    public static func checkFiles(auth: HubConfiguration.AdminAuth?, tls: HubConfiguration.AdminTLS?) throws {
+        if let path = auth?.tokensFile { _ = try AdminAccess.load(path) }
+        if let tls {
+            do {
+                _ = try tlsConfiguration(tls, clientCA: auth?.clientCA)
+            } catch {
+                throw AdminTokens.ParseError(
+                    description: "admin_tls (\(tls.cert), \(tls.key))"
+                        + (auth?.clientCA.map { " or admin_auth.client_ca (\($0))" } ?? "") + " does not load: \(error)"
+                )
+            }
+        }
     }
 
     /// HTTPS with `admin_tls`; with a client CA, a client certificate is asked for and, when sent, must chain

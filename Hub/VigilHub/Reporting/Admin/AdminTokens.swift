@@ -31,9 +31,11 @@ struct AdminTokens: Sendable {
         var name: String
         var role: HubConfiguration.AdminRole
         var token: [UInt8]
+        var line: Int
     }
 
-    /// A line of the file that is not a valid entry; the message names the line and never quotes a token.
+    /// A line of the file that is not a valid entry; the message names the line and field, never a field's value
+    /// (a line written in the wrong order would otherwise print its token).
     struct ParseError: Error, CustomStringConvertible {
         var description: String
     }
@@ -55,25 +57,24 @@ struct AdminTokens: Sendable {
             }
             let name = String(fields[0])
             guard (1...64).contains(name.utf8.count), name.utf8.allSatisfy(nameCharacters.contains) else {
-                throw ParseError(description: "\(at): the name must be 1 to 64 of A-Z a-z 0-9 . _ @ -")
+                throw ParseError(description: "\(at): the name (field 1) must be 1 to 64 of A-Z a-z 0-9 . _ @ -")
             }
             guard let role = HubConfiguration.AdminRole(rawValue: String(fields[1])) else {
-                throw ParseError(
-                    description: "\(at): the role of \(name) must be read or admin, got \"\(fields[1].prefix(16))\"")
+                throw ParseError(description: "\(at): the role (field 2) must be read or admin")
             }
             let token = Array(fields[2].utf8)
             guard (16...256).contains(token.count), token.allSatisfy(tokenCharacters.contains) else {
                 throw ParseError(
-                    description: "\(at): the token of \(name) must be 16 to 256 of A-Z a-z 0-9 . _ ~ + / = - "
+                    description: "\(at): the token (field 3) must be 16 to 256 of A-Z a-z 0-9 . _ ~ + / = - "
                         + "(for example: openssl rand -hex 24)")
             }
-            if entries.contains(where: { $0.name == name }) {
-                throw ParseError(description: "\(at): the name \(name) appears twice")
+            if let earlier = entries.first(where: { $0.name == name }) {
+                throw ParseError(description: "\(at): the name (field 1) is also the name on line \(earlier.line)")
             }
-            if entries.contains(where: { $0.token == token }) {
-                throw ParseError(description: "\(at): the token of \(name) is also another entry's token")
+            if let earlier = entries.first(where: { $0.token == token }) {
+                throw ParseError(description: "\(at): the token (field 3) is also the token on line \(earlier.line)")
             }
-            entries.append(Entry(name: name, role: role, token: token))
+            entries.append(Entry(name: name, role: role, token: token, line: index + 1))
         }
         return AdminTokens(entries: entries)
     }
@@ -104,7 +105,8 @@ struct AdminTokens: Sendable {
 /// The admin address's credentials, reloaded when the tokens file changes on disk.
 ///
 /// Invariants: a tokens file that fails to load at start stops the hub; one that fails to load later keeps
-/// the previous tokens in use and logs why (without any token). Checking a credential reads the file's
+/// the previous tokens in use, logs why (without any token) and is tried again every second; a deleted one
+/// revokes every token. Checking a credential reads the file's
 /// modification time at most once per second.
 final class AdminAccess: Sendable {
     let auth: HubConfiguration.AdminAuth?
@@ -114,6 +116,7 @@ final class AdminAccess: Sendable {
     private struct State {
         var tokens = AdminTokens(entries: [])
         var stamp: [String]?
+        var failed: [String]?
         var checked = ContinuousClock.Instant.now
     }
 
@@ -146,15 +149,26 @@ final class AdminAccess: Sendable {
                 state.checked = now
                 let stamp = Self.stamp(path)
                 if stamp != state.stamp {
-                    state.stamp = stamp
                     do {
-                        state.tokens = try Self.load(path)
-                        logger.notice(
-                            "admin_auth.tokens_file reloaded", metadata: ["tokens": "\(state.tokens.entries.count)"])
+                        // A deleted file revokes every token; one that does not parse keeps the last good ones.
+                        state.tokens = stamp == nil ? AdminTokens(entries: []) : try Self.load(path)
+                        state.stamp = stamp
+                        state.failed = nil
+                        if stamp == nil {
+                            logger.error("admin_auth.tokens_file is gone; no token is accepted until it is back")
+                        } else {
+                            logger.notice(
+                                "admin_auth.tokens_file reloaded",
+                                metadata: ["tokens": "\(state.tokens.entries.count)"])
+                        }
                     } catch {
-                        logger.error(
-                            "admin_auth.tokens_file changed but does not load; the previous tokens stay in use",
-                            metadata: ["error": "\(error)"])
+                        // Retried every second until it loads (a half-written file), reported once per version.
+                        if state.failed != stamp {
+                            state.failed = stamp
+                            logger.error(
+                                "admin_auth.tokens_file changed but does not load; the previous tokens stay in use",
+                                metadata: ["error": "\(error)"])
+                        }
                     }
                 }
             }

@@ -135,14 +135,27 @@ struct Dashboard: Sendable {
             let report = try await engine.versions(
                 service: service, window: .seconds(range.seconds), at: Instant(nanosecondsSinceEpoch: now))
         else { return nil }
+        // The verdict is the current one, over the judge's window (what /v1/versions and the recommendations
+        // give); the split, the charts and the tables cover the page's range.
+        let judgeWindow = engine.settings.judgeWindow
+        let current =
+            judgeWindow == .seconds(range.seconds)
+            ? report
+            : try await engine.versions(service: service, window: nil, at: Instant(nanosecondsSinceEpoch: now))
         var blocks: [DashboardBlock] = []
         var verdicts = "<section class=\"verdicts\"><h2>Verdict</h2>"
-        if let baseline = report.baseline {
-            verdicts += "<p>Baseline <strong class=\"version\">\(HTML.escape(baseline))</strong>"
-            verdicts += report.baselinePinned ? " (pinned)" : " (most traffic)"
-            verdicts += " over the last \(range.rawValue).</p>"
+        let judged = DurationText.render(judgeWindow)
+        guard let current else {
+            blocks.append(
+                .html(verdicts + "<p class=\"empty\">no data in the judge's window (the last \(judged))</p></section>"))
+            return try await servicePage(service, report: report, verdicts: nil, blocks: blocks, range: range, now: now)
         }
-        for version in report.versions {
+        if let baseline = current.baseline {
+            verdicts += "<p>Baseline <strong class=\"version\">\(HTML.escape(baseline))</strong>"
+            verdicts += current.baselinePinned ? " (pinned)" : " (most traffic)"
+            verdicts += ", judged over the last \(judged) (the judge's window).</p>"
+        }
+        for version in current.versions {
             guard let verdict = version.verdict else { continue }
             let score = verdict.score.map { Format.trimmed($0, digits: 1) } ?? "–"
             verdicts += "<div class=\"verdict\" data-version=\"\(HTML.escape(version.version))\">"
@@ -153,10 +166,20 @@ struct Dashboard: Sendable {
             verdicts += "<span class=\"score\" data-score=\"\(score)\">score \(score)</span>"
             verdicts += "<p class=\"reason\">\(HTML.escape(verdict.reason))</p></div>"
         }
-        if !report.versions.contains(where: { $0.verdict != nil }) {
+        if !current.versions.contains(where: { $0.verdict != nil }) {
             verdicts += "<p class=\"empty\">one version only: nothing to compare</p>"
         }
         blocks.append(.html(verdicts + "</section>"))
+        return try await servicePage(service, report: report, verdicts: current, blocks: blocks, range: range, now: now)
+    }
+
+    /// The rest of the service page after the verdict: split, charts and tables over the range, and the evidence
+    /// of `verdicts` (the judge's window).
+    private func servicePage(
+        _ service: String, report: VersionsReport, verdicts current: VersionsReport?, blocks: [DashboardBlock],
+        range: DashboardRange, now: Int64
+    ) async throws(StoreError) -> DashboardPage {
+        var blocks = blocks
         blocks.append(
             .html(
                 "<div class=\"pair\">"
@@ -177,7 +200,7 @@ struct Dashboard: Sendable {
         }
         blocks.append(.html(charts + "</div>"))
         blocks.append(.table(Self.versionsTable(report)))
-        for (index, version) in report.versions.enumerated() {
+        for (index, version) in (current?.versions ?? []).enumerated() {
             guard let verdict = version.verdict else { continue }
             blocks.append(.table(Self.evidenceTable(version: version.version, verdict, index: index)))
         }
@@ -214,7 +237,7 @@ struct Dashboard: Sendable {
 
     static func versionsTable(_ report: VersionsReport) -> DashboardTable {
         DashboardTable(
-            id: "versions", title: "Versions over the window",
+            id: "versions", title: "Versions over the range",
             columns: [
                 "version", "role", "events", "event share", "hosts", "host share", "events/s", "error rate",
                 "p50 ms", "p95 ms", "p99 ms", "cpu", "memory", "queue depth",

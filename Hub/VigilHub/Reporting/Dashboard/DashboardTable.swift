@@ -95,9 +95,19 @@ struct DashboardTable: Sendable {
     /// A CSV field, quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-`, `@`, tab or CR is prefixed
     /// with `'` so a spreadsheet does not run agent-supplied text as a formula.
     static func csvField(_ text: String) -> String {
+        // Scalar by scalar: "\r\n" and a quote or comma followed by a combining mark are single Characters.
         var field = text
-        if let first = field.first, "=+-@\t\r".contains(first), Double(field) == nil { field = "'" + field }
-        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
-        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        if let first = field.unicodeScalars.first, "=+-@\t\r\n".unicodeScalars.contains(first), Double(field) == nil {
+            field = "'" + field
+        }
+        guard field.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
+            return field
+        }
+        var quoted = String.UnicodeScalarView()
+        for scalar in field.unicodeScalars {
+            if scalar == "\"" { quoted.append("\"") }
+            quoted.append(scalar)
+        }
+        return "\"" + String(quoted) + "\""
     }
 }
