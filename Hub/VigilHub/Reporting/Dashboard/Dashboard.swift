@@ -55,6 +55,28 @@ struct Dashboard: Sendable {
             from: now / 1_000_000_000 - range.seconds, to: now / 1_000_000_000, step: report.stepSeconds)
     }
 
+    /// Several charts, their series read concurrently (each is its own rollup read), in the order given.
+    func charts(
+        _ specs: [(SeriesName, String)], service: String, range: DashboardRange, now: Int64
+    ) async throws(StoreError) -> [String] {
+        do {
+            return try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for (index, (name, title)) in specs.enumerated() {
+                    group.addTask {
+                        (index, try await chart(name, title: title, service: service, range: range, now: now))
+                    }
+                }
+                var out = [String](repeating: "", count: specs.count)
+                for try await (index, html) in group { out[index] = html }
+                return out
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(code: .read, message: "reading the charts' series failed: \(error)")
+        }
+    }
+
     // MARK: Fleet
 
     func fleet(range: DashboardRange, now: Int64) async throws(StoreError) -> DashboardPage {
@@ -131,17 +153,23 @@ struct Dashboard: Sendable {
 
     /// The service page; `nil` when the service has no data in the range.
     func service(_ service: String, range: DashboardRange, now: Int64) async throws(StoreError) -> DashboardPage? {
-        guard let engine,
-            let report = try await engine.versions(
-                service: service, window: .seconds(range.seconds), at: Instant(nanosecondsSinceEpoch: now))
-        else { return nil }
+        guard let engine else { return nil }
         // The verdict is the current one, over the judge's window (what /v1/versions and the recommendations
-        // give); the split, the charts and the tables cover the page's range.
+        // give); the split, the charts and the tables cover the page's range. The two are read concurrently.
         let judgeWindow = engine.settings.judgeWindow
-        let current =
-            judgeWindow == .seconds(range.seconds)
-            ? report
-            : try await engine.versions(service: service, window: nil, at: Instant(nanosecondsSinceEpoch: now))
+        let instant = Instant(nanosecondsSinceEpoch: now)
+        let sameWindow = judgeWindow == .seconds(range.seconds)
+        async let judgeReport = sameWindow ? nil : engine.versions(service: service, window: nil, at: instant)
+        guard let report = try await engine.versions(service: service, window: .seconds(range.seconds), at: instant)
+        else { return nil }
+        let current: VersionsReport?
+        do {
+            current = sameWindow ? report : try await judgeReport
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(code: .read, message: "reading the judge's window failed: \(error)")
+        }
         var blocks: [DashboardBlock] = []
         var verdicts = "<section class=\"verdicts\"><h2>Verdict</h2>"
         let judged = DurationText.render(judgeWindow)
@@ -189,16 +217,14 @@ struct Dashboard: Sendable {
                     + SVGChart.shares(
                         id: "share-hosts", title: "Share of hosts",
                         parts: report.versions.map { ($0.version, $0.hostShare) }) + "</div>"))
-        var charts = "<div class=\"charts\">"
-        for (name, title) in [
-            (SeriesName.errorRate, "Error rate by version"), (.latencyP50, "Latency p50 by version"),
-            (.latencyP95, "Latency p95 by version"), (.latencyP99, "Latency p99 by version"),
-            (.eventRate, "Events per second by version"), (.cpuUtilization, "CPU by version"),
-            (.memoryUtilization, "Memory by version"), (.queueDepth, "Queue depth by version"),
-        ] {
-            charts += try await chart(name, title: title, service: service, range: range, now: now)
-        }
-        blocks.append(.html(charts + "</div>"))
+        let charts = try await charts(
+            [
+                (SeriesName.errorRate, "Error rate by version"), (.latencyP50, "Latency p50 by version"),
+                (.latencyP95, "Latency p95 by version"), (.latencyP99, "Latency p99 by version"),
+                (.eventRate, "Events per second by version"), (.cpuUtilization, "CPU by version"),
+                (.memoryUtilization, "Memory by version"), (.queueDepth, "Queue depth by version"),
+            ], service: service, range: range, now: now)
+        blocks.append(.html("<div class=\"charts\">" + charts.joined() + "</div>"))
         blocks.append(.table(Self.versionsTable(report)))
         for (index, version) in (current?.versions ?? []).enumerated() {
             guard let verdict = version.verdict else { continue }
