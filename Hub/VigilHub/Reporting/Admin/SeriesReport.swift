@@ -52,7 +52,49 @@ struct SeriesReader: Sendable {
     let store: any RollupStore
     let agents: @Sendable () async throws(StoreError) -> [AgentRecord]
 
-    func report(_ query: SeriesQuery, nowUnixNano: Int64) async throws(StoreError) -> SeriesReport {
+    /// The rollup rows a series is built from, read once and shared by every series over the same service, span
+    /// and resolution (a page's charts).
+    struct Rows: Sendable {
+        var events: [EventRollupRow]?
+        var samples: [SampleRollupRow]?
+    }
+
+    static func needsEvents(_ name: SeriesName) -> Bool {
+        name != .cpuUtilization && name != .memoryUtilization && name != .diskUtilization && name != .queueDepth
+            && name != .ingestLagSeconds
+    }
+
+    static func needsSamples(_ name: SeriesName) -> Bool {
+        name != .ingestLagSeconds && (!needsEvents(name) || name == .agentUp)
+    }
+
+    /// Several series of one service over one span (`queries` must share service, span, step and resolution):
+    /// the event and the sample rollups are each read once, concurrently, for all of them.
+    func reports(_ queries: [SeriesQuery], nowUnixNano: Int64) async throws(StoreError) -> [SeriesReport] {
+        guard let first = queries.first else { return [] }
+        let minutes = first.buckets.minutes
+        async let events =
+            queries.contains { Self.needsEvents($0.name) }
+            ? store.eventRollups(service: first.service, minutes: minutes, resolution: first.resolution) : nil
+        async let samples =
+            queries.contains { Self.needsSamples($0.name) }
+            ? store.sampleRollups(service: first.service, minutes: minutes, resolution: first.resolution) : nil
+        let rows: Rows
+        do {
+            rows = Rows(events: try await events, samples: try await samples)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(code: .read, message: "reading rollups for series failed: \(error)")
+        }
+        var out: [SeriesReport] = []
+        for query in queries { out.append(try await report(query, nowUnixNano: nowUnixNano, rows: rows)) }
+        return out
+    }
+
+    /// One series; `rows` are rollup rows already read for its service and span, if any.
+    func report(_ query: SeriesQuery, nowUnixNano: Int64, rows: Rows = Rows()) async throws(StoreError) -> SeriesReport
+    {
         let buckets = query.buckets
         let request = SeriesHistory.Request(
             name: query.name, service: query.service, version: query.version, host: query.host,
@@ -63,18 +105,16 @@ struct SeriesReader: Sendable {
             lines = try await currentLag(request, nowUnixNano: nowUnixNano)
             notes.append("ingest_lag_seconds has no history: each line is the current lag of one agent")
         } else {
-            let needsEvents =
-                query.name != .cpuUtilization && query.name != .memoryUtilization
-                && query.name != .diskUtilization && query.name != .queueDepth
-            let needsSamples = !needsEvents || query.name == .agentUp
-            let events =
-                needsEvents
-                ? try await store.eventRollups(
-                    service: query.service, minutes: buckets.minutes, resolution: query.resolution) : []
-            let samples =
-                needsSamples
-                ? try await store.sampleRollups(
-                    service: query.service, minutes: buckets.minutes, resolution: query.resolution) : []
+            var events = rows.events ?? []
+            if rows.events == nil, Self.needsEvents(query.name) {
+                events = try await store.eventRollups(
+                    service: query.service, minutes: buckets.minutes, resolution: query.resolution)
+            }
+            var samples = rows.samples ?? []
+            if rows.samples == nil, Self.needsSamples(query.name) {
+                samples = try await store.sampleRollups(
+                    service: query.service, minutes: buckets.minutes, resolution: query.resolution)
+            }
             lines = SeriesHistory.build(request, events: events, samples: samples)
         }
         if query.stepMinutes != query.requestedStepMinutes {

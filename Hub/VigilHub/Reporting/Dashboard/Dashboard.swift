@@ -19,61 +19,51 @@ struct Dashboard: Sendable {
         return try await engine.rollupStore.rolledUpServices(minutes: (minute - 24 * 60)...minute)
     }
 
-    /// The lines of one series for a chart.
-    func lines(
+    /// The query behind one chart: the page's range, at the range's step.
+    func query(
         _ name: SeriesName, service: String, grouping: SeriesGrouping, range: DashboardRange, now: Int64
-    ) async throws(StoreError) -> (lines: [SVGChart.Line], report: SeriesReport)? {
-        guard let series else { return nil }
-        let query: SeriesQuery
-        do {
-            query = try SeriesQuery(
-                parameters: [
-                    ("name", name.rawValue), ("service", service), ("by", grouping.rawValue),
-                    ("from", "now-\(range.rawValue)"), ("step", range.step),
-                ],
-                nowUnixNano: now)
-        } catch {
-            return nil
-        }
-        let report = try await series.report(query, nowUnixNano: now)
-        let lines = report.series.map { line in
+    ) -> SeriesQuery? {
+        try? SeriesQuery(
+            parameters: [
+                ("name", name.rawValue), ("service", service), ("by", grouping.rawValue),
+                ("from", "now-\(range.rawValue)"), ("step", range.step),
+            ],
+            nowUnixNano: now)
+    }
+
+    /// A report's lines as a chart's, labelled by version (or by service).
+    static func lines(_ report: SeriesReport, grouping: SeriesGrouping, service: String) -> [SVGChart.Line] {
+        report.series.map { line in
             SVGChart.Line(
                 label: grouping == .service ? line.labels["service"] ?? service : line.labels["version"] ?? "",
                 points: line.points.map { ($0.unixSeconds, $0.value) })
         }
-        return (lines, report)
     }
 
-    func chart(
-        _ name: SeriesName, title: String, service: String, grouping: SeriesGrouping = .version,
-        range: DashboardRange, now: Int64
-    ) async throws(StoreError) -> String {
-        guard let (lines, report) = try await lines(name, service: service, grouping: grouping, range: range, now: now)
-        else { return "" }
-        return SVGChart.lines(
-            id: "chart-\(name.rawValue)", title: title, unit: report.unit, lines: lines,
-            from: now / 1_000_000_000 - range.seconds, to: now / 1_000_000_000, step: report.stepSeconds)
+    /// The lines of one series for a chart.
+    func lines(
+        _ name: SeriesName, service: String, grouping: SeriesGrouping, range: DashboardRange, now: Int64
+    ) async throws(StoreError) -> (lines: [SVGChart.Line], report: SeriesReport)? {
+        guard let series, let query = query(name, service: service, grouping: grouping, range: range, now: now)
+        else { return nil }
+        let report = try await series.report(query, nowUnixNano: now)
+        return (Self.lines(report, grouping: grouping, service: service), report)
     }
 
-    /// Several charts, their series read concurrently (each is its own rollup read), in the order given.
+    /// Charts of one service by version over the range, from one read of its event and sample rollups.
     func charts(
         _ specs: [(SeriesName, String)], service: String, range: DashboardRange, now: Int64
     ) async throws(StoreError) -> [String] {
-        do {
-            return try await withThrowingTaskGroup(of: (Int, String).self) { group in
-                for (index, (name, title)) in specs.enumerated() {
-                    group.addTask {
-                        (index, try await chart(name, title: title, service: service, range: range, now: now))
-                    }
-                }
-                var out = [String](repeating: "", count: specs.count)
-                for try await (index, html) in group { out[index] = html }
-                return out
-            }
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError(code: .read, message: "reading the charts' series failed: \(error)")
+        guard let series else { return [] }
+        let charts = specs.compactMap { name, title in
+            query(name, service: service, grouping: .version, range: range, now: now).map { (title, $0) }
+        }
+        let reports = try await series.reports(charts.map(\.1), nowUnixNano: now)
+        return zip(charts, reports).map { chart, report in
+            SVGChart.lines(
+                id: "chart-\(report.name.rawValue)", title: chart.0, unit: report.unit,
+                lines: Self.lines(report, grouping: .version, service: service),
+                from: now / 1_000_000_000 - range.seconds, to: now / 1_000_000_000, step: report.stepSeconds)
         }
     }
 
