@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VigilAnalytics
 
 // Dashboard: builds the pages of the web dashboard (issue #15) from the same sources the JSON API reads —
@@ -11,12 +12,33 @@ struct Dashboard: Sendable {
     let engine: DecisionEngine?
     let series: SeriesReader?
     let recommendations: @Sendable () async -> RecommendationsReport
+    /// The picker's list, read at most every ``ServiceList/refresh``: a scan of a day of rollups is not worth
+    /// repeating for every page view and live refresh.
+    let serviceList = ServiceList()
 
-    /// Services with rollups in the last day, for the picker.
+    /// Services with rollups in the last day, for the picker (at most `ServiceList.refresh` old).
     func services(now: Int64) async throws(StoreError) -> [String] {
         guard let engine else { return [] }
+        if let cached = serviceList.fresh(now: now) { return cached }
         let minute = MinuteRollup.minute(of: now)
-        return try await engine.rollupStore.rolledUpServices(minutes: (minute - 24 * 60)...minute)
+        let services = try await engine.rollupStore.rolledUpServices(minutes: (minute - 24 * 60)...minute)
+        serviceList.store(services, now: now)
+        return services
+    }
+
+    /// The last list of services and when it was read.
+    final class ServiceList: Sendable {
+        static let refresh: Int64 = 10_000_000_000
+        private let state = Mutex<(services: [String], readAt: Int64)?>(nil)
+
+        func fresh(now: Int64) -> [String]? {
+            state.withLock { state in
+                guard let state, now - state.readAt < Self.refresh, now >= state.readAt else { return nil }
+                return state.services
+            }
+        }
+
+        func store(_ services: [String], now: Int64) { state.withLock { $0 = (services, now) } }
     }
 
     /// The query behind one chart: the page's range, at the range's step.
