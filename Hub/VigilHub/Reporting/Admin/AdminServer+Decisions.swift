@@ -11,7 +11,7 @@ extension AdminServer {
     static func addDecisionRoutes(
         to router: Router<AdminRequestContext>, engine: DecisionEngine,
         recommendations: @escaping @Sendable () async -> RecommendationsReport, now: @escaping @Sendable () -> Int64,
-        agents: @escaping @Sendable () async throws(StoreError) -> [AgentRecord]
+        series reader: SeriesReader
     ) {
         router.get("/v1/versions") { request, _ -> Response in
             let pairs = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
@@ -29,7 +29,6 @@ extension AdminServer {
             }
             return try snakeCaseJSON(report)
         }
-        let reader = SeriesReader(store: engine.rollupStore, agents: agents)
         router.get("/v1/series") { request, _ -> Response in
             let pairs = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
             let at = now()

@@ -64,26 +64,25 @@ public struct AdminServer: Service {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
+        // What the dashboard and the decision routes both show: the recommendations and the series.
         let recommendationsSource =
             recommendations ?? {
                 await decisions?.recommendations
                     ?? RecommendationsReport(
                         evaluatedAt: nil, evaluations: 0, evaluationSeconds: nil, recommendations: [])
             }
+        let series = decisions.map { engine in
+            SeriesReader(
+                store: engine.rollupStore, agents: { () async throws(StoreError) in try await reporter.store.agents() })
+        }
         Self.addDashboardRoutes(
             to: router,
             dashboard: Dashboard(
-                reporter: reporter, engine: decisions,
-                series: decisions.map { engine in
-                    SeriesReader(
-                        store: engine.rollupStore,
-                        agents: { () async throws(StoreError) in try await reporter.store.agents() })
-                },
-                recommendations: recommendationsSource))
-        if let decisions {
+                reporter: reporter, engine: decisions, series: series, recommendations: recommendationsSource))
+        if let decisions, let series {
             Self.addDecisionRoutes(
-                to: router, engine: decisions, recommendations: recommendations ?? { await decisions.recommendations },
-                now: reporter.now, agents: { () async throws(StoreError) in try await reporter.store.agents() })
+                to: router, engine: decisions, recommendations: recommendationsSource, now: reporter.now, series: series
+            )
         }
         let server: HTTPServerBuilder =
             if let tls {
