@@ -1,4 +1,5 @@
 import Foundation
+import VigilAnalytics
 
 // SVGChart: the dashboard's charts as inline SVG, drawn on the server (no script, no external assets).
 //
@@ -159,7 +160,5 @@ enum SVGChart {
         text.count <= length ? text : String(text.prefix(length - 1)) + "…"
     }
 
-    static func format(_ value: Double, digits: Int = 1) -> String {
-        String(format: "%.\(digits)f", locale: Locale(identifier: "en_US_POSIX"), value)
-    }
+    static func format(_ value: Double, digits: Int = 1) -> String { Format.fixed(value, digits: digits) }
 }
