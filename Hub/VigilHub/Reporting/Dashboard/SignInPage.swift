@@ -40,18 +40,10 @@ enum SignInPage {
         return next
     }
 
-    /// The fields of an `application/x-www-form-urlencoded` body.
-    static func form(_ body: ByteBuffer) -> [String: String] {
-        let text = String(buffer: body)
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (part: Substring) in
-                part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            fields[decode(parts[0])] = parts.count == 2 ? decode(parts[1]) : ""
-        }
-        return fields
+    /// The sign-in form's fields (`application/x-www-form-urlencoded`).
+    struct Form: Decodable {
+        var token: String?
+        var next: String?
     }
 }
 
@@ -64,9 +56,9 @@ extension AdminServer {
         }
         router.post("/signin") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 8192)
-            let fields = SignInPage.form(body)
-            let next = SignInPage.safeNext(fields["next"])
-            guard let token = fields["token"]?.trimmingCharacters(in: .whitespaces), !token.isEmpty,
+            let form = try? URLEncodedFormDecoder().decode(SignInPage.Form.self, from: String(buffer: body))
+            let next = SignInPage.safeNext(form?.next)
+            guard let token = form?.token?.trimmingCharacters(in: .whitespaces), !token.isEmpty,
                 access.principal(token: token) != nil
             else {
                 return SignInPage.response(
