@@ -7,18 +7,13 @@ import Synchronization
 /// their `Hello` against the certificate's names).
 ///
 /// Invariants: ``context`` always returns a complete context; ``reloadIfChanged()`` builds a new one
-/// only when the CA, certificate or key file changed (modification time or size) and all three load,
+/// only when the CA, certificate or key file changed (a ``FileStamp``) and all three load,
 /// so a half-written rotation keeps the previous context in use. Open connections keep the context
 /// they started with; new connections get the newest.
 public final class ServerTLS: Sendable {
     /// The PEM files.
     public let files: HubConfiguration.TLSFiles
-    private let current: Mutex<(stamp: Stamp, context: NIOSSLContext)>
-
-    struct Stamp: Hashable, Sendable {
-        var modified: [Date?]
-        var sizes: [Int?]
-    }
+    private let current: Mutex<(stamp: FileStamp, context: NIOSSLContext)>
 
     /// Loads the files; throws when they cannot be read or do not form a valid server identity.
     public init(files: HubConfiguration.TLSFiles) throws {
@@ -42,10 +37,7 @@ public final class ServerTLS: Sendable {
     }
 
     static func makeContext(_ files: HubConfiguration.TLSFiles) throws -> NIOSSLContext {
-        let chain = try NIOSSLCertificate.fromPEMFile(files.cert).map { NIOSSLCertificateSource.certificate($0) }
-        let key = try NIOSSLPrivateKey(file: files.key, format: .pem)
-        var configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: chain, privateKey: .privateKey(key))
+        var configuration = try serverConfiguration(cert: files.cert, key: files.key)
         configuration.minimumTLSVersion = .tlsv13
         configuration.maximumTLSVersion = .tlsv13
         configuration.certificateVerification = .noHostnameVerification
@@ -53,10 +45,15 @@ public final class ServerTLS: Sendable {
         return try NIOSSLContext(configuration: configuration)
     }
 
-    static func stamp(_ files: HubConfiguration.TLSFiles) -> Stamp {
-        let attributes = [files.ca, files.cert, files.key].map { try? FileManager.default.attributesOfItem(atPath: $0) }
-        return Stamp(
-            modified: attributes.map { $0?[.modificationDate] as? Date },
-            sizes: attributes.map { ($0?[.size] as? NSNumber)?.intValue })
+    /// A server configuration presenting the certificate chain in `cert` with the private key in `key` (PEM);
+    /// the caller sets versions and client verification. The admin address's HTTPS uses it too.
+    static func serverConfiguration(cert: String, key: String) throws -> TLSConfiguration {
+        let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
+        let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+        return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
+    }
+
+    static func stamp(_ files: HubConfiguration.TLSFiles) -> FileStamp {
+        FileStamp([files.ca, files.cert, files.key])
     }
 }

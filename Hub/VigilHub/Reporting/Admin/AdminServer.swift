@@ -125,10 +125,7 @@ public struct AdminServer: Service {
     /// HTTPS with `admin_tls`; with a client CA, a client certificate is asked for and, when sent, must chain
     /// to it (a browser without one still gets the sign-in form).
     static func tlsConfiguration(_ tls: HubConfiguration.AdminTLS, clientCA: String?) throws -> TLSConfiguration {
-        let chain = try NIOSSLCertificate.fromPEMFile(tls.cert).map { NIOSSLCertificateSource.certificate($0) }
-        let key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
-        var configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: chain, privateKey: .privateKey(key))
+        var configuration = try ServerTLS.serverConfiguration(cert: tls.cert, key: tls.key)
         configuration.minimumTLSVersion = .tlsv12
         if let clientCA {
             configuration.certificateVerification = .optionalVerification

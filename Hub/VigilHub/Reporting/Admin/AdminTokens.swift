@@ -106,8 +106,7 @@ struct AdminTokens: Sendable {
 ///
 /// Invariants: a tokens file that fails to load at start stops the hub; one that fails to load later keeps
 /// the previous tokens in use, logs why (without any token) and is tried again every second; a deleted one
-/// revokes every token. Checking a credential reads the file's
-/// modification time at most once per second.
+/// revokes every token. Checking a credential looks at the file's ``FileStamp`` at most once per second.
 final class AdminAccess: Sendable {
     let auth: HubConfiguration.AdminAuth?
     private let logger: Logger
@@ -115,8 +114,8 @@ final class AdminAccess: Sendable {
 
     private struct State {
         var tokens = AdminTokens(entries: [])
-        var stamp: [String]?
-        var failed: [String]?
+        var stamp: FileStamp?
+        var failed: FileStamp?
         var checked = ContinuousClock.Instant.now
     }
 
@@ -127,7 +126,7 @@ final class AdminAccess: Sendable {
         var state = State()
         if let path = auth?.tokensFile {
             state.tokens = try Self.load(path)
-            state.stamp = Self.stamp(path)
+            state.stamp = FileStamp([path])
             if let mode = Self.permissions(path), mode & 0o077 != 0 {
                 logger.warning(
                     "admin_auth.tokens_file is readable by other users; chmod 600 it",
@@ -147,14 +146,14 @@ final class AdminAccess: Sendable {
             let now = ContinuousClock.Instant.now
             if now - state.checked >= .seconds(1) {
                 state.checked = now
-                let stamp = Self.stamp(path)
+                let stamp = FileStamp([path])
                 if stamp != state.stamp {
                     do {
                         // A deleted file revokes every token; one that does not parse keeps the last good ones.
-                        state.tokens = stamp == nil ? AdminTokens(entries: []) : try Self.load(path)
+                        state.tokens = stamp.allPresent ? try Self.load(path) : AdminTokens(entries: [])
                         state.stamp = stamp
                         state.failed = nil
-                        if stamp == nil {
+                        if !stamp.allPresent {
                             logger.error("admin_auth.tokens_file is gone; no token is accepted until it is back")
                         } else {
                             logger.notice(
@@ -185,12 +184,6 @@ final class AdminAccess: Sendable {
             throw AdminTokens.ParseError(description: "\(path): cannot read admin_auth.tokens_file: \(error)")
         }
         return try AdminTokens.parse(text, source: path)
-    }
-
-    static func stamp(_ path: String) -> [String]? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
-        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        return ["\(modified)", "\(attributes[.size] ?? "")", "\(attributes[.systemFileNumber] ?? "")"]
     }
 
     static func permissions(_ path: String) -> Int? {
