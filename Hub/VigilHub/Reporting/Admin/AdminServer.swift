@@ -114,7 +114,7 @@ public struct AdminServer: Service {
             do {
                 _ = try tlsConfiguration(tls, clientCA: auth?.clientCA)
             } catch {
-                throw AdminTokens.ParseError(
+                throw AdminFileError(
                     description: "admin_tls (\(tls.cert), \(tls.key))"
                         + (auth?.clientCA.map { " or admin_auth.client_ca (\($0))" } ?? "") + " does not load: \(error)"
                 )

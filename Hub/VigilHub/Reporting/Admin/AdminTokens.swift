@@ -20,6 +20,12 @@ public struct AdminPrincipal: Sendable, Hashable {
     public var proof: Proof
 }
 
+/// A file of `admin_auth` or `admin_tls` that does not load: which file, and for the tokens file which line and
+/// field, never a field's value (a line written in the wrong order would otherwise print its token).
+struct AdminFileError: Error, CustomStringConvertible {
+    var description: String
+}
+
 /// The tokens of `admin_auth.tokens_file`: one per line, `NAME ROLE TOKEN`, `#` comments and blank lines
 /// ignored. Pure.
 ///
@@ -34,18 +40,12 @@ struct AdminTokens: Sendable {
         var line: Int
     }
 
-    /// A line of the file that is not a valid entry; the message names the line and field, never a field's value
-    /// (a line written in the wrong order would otherwise print its token).
-    struct ParseError: Error, CustomStringConvertible {
-        var description: String
-    }
-
     static let tokenCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+/=-".utf8)
     static let nameCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-".utf8)
 
     var entries: [Entry]
 
-    static func parse(_ text: String, source: String) throws(ParseError) -> AdminTokens {
+    static func parse(_ text: String, source: String) throws(AdminFileError) -> AdminTokens {
         var entries: [Entry] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
@@ -53,26 +53,27 @@ struct AdminTokens: Sendable {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             let at = "\(source):\(index + 1)"
             guard fields.count == 3 else {
-                throw ParseError(description: "\(at): expected NAME ROLE TOKEN, got \(fields.count) fields")
+                throw AdminFileError(description: "\(at): expected NAME ROLE TOKEN, got \(fields.count) fields")
             }
             let name = String(fields[0])
             guard (1...64).contains(name.utf8.count), name.utf8.allSatisfy(nameCharacters.contains) else {
-                throw ParseError(description: "\(at): the name (field 1) must be 1 to 64 of A-Z a-z 0-9 . _ @ -")
+                throw AdminFileError(description: "\(at): the name (field 1) must be 1 to 64 of A-Z a-z 0-9 . _ @ -")
             }
             guard let role = HubConfiguration.AdminRole(rawValue: String(fields[1])) else {
-                throw ParseError(description: "\(at): the role (field 2) must be read or admin")
+                throw AdminFileError(description: "\(at): the role (field 2) must be read or admin")
             }
             let token = Array(fields[2].utf8)
             guard (16...256).contains(token.count), token.allSatisfy(tokenCharacters.contains) else {
-                throw ParseError(
+                throw AdminFileError(
                     description: "\(at): the token (field 3) must be 16 to 256 of A-Z a-z 0-9 . _ ~ + / = - "
                         + "(for example: openssl rand -hex 24)")
             }
             if let earlier = entries.first(where: { $0.name == name }) {
-                throw ParseError(description: "\(at): the name (field 1) is also the name on line \(earlier.line)")
+                throw AdminFileError(description: "\(at): the name (field 1) is also the name on line \(earlier.line)")
             }
             if let earlier = entries.first(where: { $0.token == token }) {
-                throw ParseError(description: "\(at): the token (field 3) is also the token on line \(earlier.line)")
+                throw AdminFileError(
+                    description: "\(at): the token (field 3) is also the token on line \(earlier.line)")
             }
             entries.append(Entry(name: name, role: role, token: token, line: index + 1))
         }
@@ -181,7 +182,7 @@ final class AdminAccess: Sendable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw AdminTokens.ParseError(description: "\(path): cannot read admin_auth.tokens_file: \(error)")
+            throw AdminFileError(description: "\(path): cannot read admin_auth.tokens_file: \(error)")
         }
         return try AdminTokens.parse(text, source: path)
     }
