@@ -61,16 +61,8 @@ enum DashboardBenchmark {
     static func ttfb(_ url: String, count: Int) async throws -> [Double] {
         var times: [Double] = []
         for _ in 0..<count {
-            let text = try await onThread { () throws -> String in
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_starttransfer}", url]
-                let output = Pipe()
-                process.standardOutput = output
-                try process.run()
-                let data = output.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                return String(decoding: data, as: UTF8.self)
+            let text = try await onThread {
+                try runCommand(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_starttransfer}", url]).text
             }
             let parts = text.split(separator: " ")
             guard parts.count == 2, parts[0] == "200", let seconds = Double(parts[1]) else {

@@ -17,14 +17,7 @@ struct DashboardBrowserTests {
 
     /// The first IPv4 address of this host that is not loopback, so "off loopback" is really off it.
     static func networkAddress() throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["hostname", "-I"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = try runCommand(["hostname", "-I"]).text
         guard
             let address = text.split(separator: " ").map(String.init).first(where: {
                 $0.split(separator: ".").count == 4 && !$0.hasPrefix("127.")
@@ -44,19 +37,12 @@ struct DashboardBrowserTests {
 
     /// Runs the built vigilctl; returns its exit status and what it printed (stdout and stderr).
     static func vigilctl(_ arguments: [String], environment: [String: String]) async throws -> (Int32, String) {
-        try await onThread {
-            let process = Process()
-            process.executableURL = Daemon.binaryDirectory.appendingPathComponent("vigilctl")
-            process.arguments = arguments
-            process.environment = environment
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, text)
+        let result = try await onThread {
+            try runCommand(
+                arguments, executable: Daemon.binaryDirectory.appendingPathComponent("vigilctl"),
+                environment: environment, mergingErrors: true)
         }
+        return (result.status, result.text)
     }
 
     /// The demo's traffic for `seconds`, with `backfill` minutes of history first.

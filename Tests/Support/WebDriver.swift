@@ -165,26 +165,16 @@ public final class WebDriver: @unchecked Sendable {
     /// ("Failed writing header").
     static func call(_ base: URL, _ method: String, _ path: String, _ body: [String: Any]?) async throws -> Any? {
         let payload = try body.map { try JSONSerialization.data(withJSONObject: $0) }
-        let data: Data = try await onThread {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments =
+        let result = try await onThread {
+            try runCommand(
                 ["curl", "-s", "--max-time", "60", "-X", method, base.absoluteString + path]
-                + (payload == nil ? [] : ["-H", "Content-Type: application/json", "--data-binary", "@-"])
-            let input = Pipe()
-            let output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            try process.run()
-            if let payload { input.fileHandleForWriting.write(payload) }
-            try input.fileHandleForWriting.close()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw TestFailure("curl \(method) \(path) failed with status \(process.terminationStatus)")
-            }
-            return data
+                    + (payload == nil ? [] : ["-H", "Content-Type: application/json", "--data-binary", "@-"]),
+                input: payload)
         }
+        guard result.status == 0 else {
+            throw TestFailure("curl \(method) \(path) failed with status \(result.status)")
+        }
+        let data = result.output
         let object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any]
         let value = object?["value"]
         if let error = value as? [String: Any], let code = error["error"] as? String {

@@ -21,15 +21,7 @@ struct AdminAccessTests {
     }
 
     static func curlBlocking(_ arguments: [String]) throws -> Answer {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "-s", "-i", "--max-time", "10"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
+        let text = try runCommand(["curl", "-s", "-i", "--max-time", "10"] + arguments).text
         guard let split = text.range(of: "\r\n\r\n") else { throw TestFailure("curl gave no HTTP answer: \(text)") }
         let lines = text[..<split.lowerBound].components(separatedBy: "\r\n")
         let status = Int(lines[0].split(separator: " ")[1]) ?? 0
@@ -44,12 +36,7 @@ struct AdminAccessTests {
 
     /// curl's exit status for a GET (0: an HTTP answer came; 35/56: the TLS handshake failed).
     static func curlStatus(_ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "-s", "-o", "/dev/null", "--max-time", "10"] + arguments
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+        try runCommand(["curl", "-s", "-o", "/dev/null", "--max-time", "10"] + arguments).status
     }
 
     static let readToken = "read-token-0123456789abcdef"
