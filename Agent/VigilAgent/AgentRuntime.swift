@@ -49,14 +49,29 @@ public struct AgentRuntime: Sendable {
         shipperOptions.drainTimeout = configuration.shutdown.drainTimeout
         let tls = ClientTLS(
             files: .init(ca: configuration.tls.ca, cert: configuration.tls.cert, key: configuration.tls.key))
+        do {
+            tls.services.update(try CertificateServices.read(certificateFile: configuration.tls.cert))
+        } catch {
+            // The shipper reports the file when it connects; until it loads, the hub alone refuses.
+            logger.warning(
+                "cannot read the agent certificate for its service names; ingest does not check them until it loads",
+                metadata: ["tls.cert": "\(configuration.tls.cert)", "error": "\(error)"])
+        }
+        if let service = configuration.labels["service"], !tls.services.current.permits(service) {
+            logger.error(
+                "labels.service is not a service this agent's certificate allows; the hub will refuse its Hello",
+                metadata: ["labels.service": "\(service)", "certificate.services": "\(tls.services.current)"])
+        }
         let shipper = Shipper(options: shipperOptions, buffer: buffer, tls: tls, group: group, logger: logger)
+        shipper.stats.update { $0.certificateServices = tls.services.current.description }
         let committer = GroupCommitter(buffer: buffer, logger: logger) { [shipper] in shipper.recordsCommitted() }
         let ingestStats = IngestStats()
         let context = IngestContext(
             preparer: RecordPreparer(
                 service: configuration.labels["service"] ?? "",
                 version: configuration.labels["version"] ?? "",
-                stampedTimes: buffer.stampedTimes
+                stampedTimes: buffer.stampedTimes,
+                services: tls.services
             ),
             committer: committer,
             stats: ingestStats,

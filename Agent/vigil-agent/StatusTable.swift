@@ -40,6 +40,8 @@ enum StatusTable {
             ("write failures", "\(s.buffer.counters.writeFailures)"),
             ("corrupt restarts", "\(s.buffer.counters.corruptRecoveries)"),
             ("hub rejects", rejects),
+            ("may speak for", s.shipper.certificateServices + " (certificate)"),
+            ("refused by hub", "\(s.shipper.recordsRefusedByHub) (authorization policy; acknowledged, not resent)"),
             ("connection failures", "\(s.shipper.connectionFailures)"),
         ]
         let width = rows.map(\.0.count).max() ?? 0

@@ -47,13 +47,20 @@ public struct HubRuntime: Sendable {
     public let alerts: AlertManager
     /// Delivers alert notifications to the configured webhooks.
     public let notifier: WebhookNotifier
+    /// The authorization policy in force.
+    public let authorization: AuthorizationState
+    /// Reloads hub.yaml on SIGHUP and when it changes (nil when the runtime was built without a file).
+    public let reloader: ConfigurationReloader?
 
     /// Opens the store (applying migrations), loads the TLS files and builds every service.
     /// `onAdminBound` is called with the admin API's address once it listens. `commitsGoTo` chooses the store
     /// the receiver commits batches to (the opened store by default): the reliability harness wraps it in a
-    /// deliberately broken one to prove that its oracle notices a broken store.
+    /// deliberately broken one to prove that its oracle notices a broken store. `configurationPath` is the file
+    /// the configuration came from: it is reloaded on SIGHUP and whenever it changes (see
+    /// ``ConfigurationReloader``).
     public static func make(
         configuration: HubConfiguration,
+        configurationPath: String? = nil,
         logger: Logger = Logger(label: "vigil.hub"),
         tlsCheckInterval: Duration = .seconds(5),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -89,6 +96,12 @@ public struct HubRuntime: Sendable {
         }
         let committer = BatchCommitter(store: commitsGoTo(store), now: now, logger: logger)
         let counters = ReceiverCounters()
+        let authorization = AuthorizationState(configuration.authorization)
+        let reloader = configurationPath.map {
+            ConfigurationReloader(
+                path: $0, running: configuration, authorization: authorization, checkInterval: tlsCheckInterval,
+                logger: logger, now: now)
+        }
         let shared = ReceiverContext(
             settings: .init(
                 hubID: hubID, maxFrameBytes: configuration.limits.maxFrameBytes,
@@ -96,6 +109,7 @@ public struct HubRuntime: Sendable {
             maxConnections: configuration.limits.maxConnections,
             committer: committer,
             counters: counters,
+            authorization: authorization,
             logger: logger)
         let receiver = AgentReceiver(
             listen: configuration.listen, shared: shared, tls: tls, tlsCheckInterval: tlsCheckInterval, group: group)
@@ -141,7 +155,8 @@ public struct HubRuntime: Sendable {
         let reporter = HubReporter(
             hubID: hubID, startedUnixNano: now(), store: store, committer: committer, counters: counters,
             retention: retention, now: now, alertManager: alerts, notifier: notifier,
-            currentAlerts: replicas?.currentAlerts, replicas: replicas?.list)
+            currentAlerts: replicas?.currentAlerts, replicas: replicas?.list, authorization: authorization,
+            reloader: reloader)
         let admin = try AdminServer(
             address: configuration.admin, auth: configuration.adminAuth, tls: configuration.adminTLS,
             reporter: reporter, decisions: decisions,
@@ -152,14 +167,15 @@ public struct HubRuntime: Sendable {
             committer: committer,
             receiver: receiver,
             retention: retention, rollups: rollups, decisions: decisions, evaluation: evaluation, reporter: reporter,
-            admin: admin, alerts: alerts, notifier: notifier)
+            admin: admin, alerts: alerts, notifier: notifier, authorization: authorization, reloader: reloader)
     }
 
     /// The services, in start order; they stop in reverse.
     public var services: [any Service] {
         let closer: [any Service] = storeCloser.map { [$0] } ?? []
         let election: [any Service] = leader.map { [$0] } ?? []
-        return closer + election + [committer, notifier, retention, rollups, evaluation, admin, receiver]
+        let reload: [any Service] = reloader.map { [$0] } ?? []
+        return closer + election + [committer, notifier, retention, rollups, evaluation, admin] + reload + [receiver]
     }
 
     /// One `ServiceGroup` that stops gracefully on SIGTERM and SIGINT.

@@ -36,7 +36,9 @@ extension VigilHubCommand {
             let portsFile = self.portsFile
             let runtime: HubRuntime
             do {
-                runtime = try await HubRuntime.make(configuration: configuration, logger: logger) { admin in
+                runtime = try await HubRuntime.make(
+                    configuration: configuration, configurationPath: config, logger: logger
+                ) { admin in
                     printLine("admin on \(admin)")
                     if let portsFile, let listen = listenBound.withLock({ $0 }) {
                         Self.writePorts(listen: listen, admin: admin, to: portsFile, logger: logger)

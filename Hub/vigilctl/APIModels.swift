@@ -63,6 +63,9 @@ struct AgentsBody: Decodable {
         var records: UInt64
         var duplicates: UInt64
         var gaps: UInt64
+        var refused: UInt64?
+        var refused_by_reason: [String: UInt64]?
+        var last_refused_service: String?
     }
 
     var agents: [Agent]

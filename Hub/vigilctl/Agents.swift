@@ -9,7 +9,9 @@ extension VigilCtl {
     struct Agents: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "agents",
-            abstract: "Agents: labels, connection, last seen, lag, records, duplicates, gaps."
+            abstract:
+                "Agents: labels, connection, last seen, lag, records, duplicates, gaps, and records refused because "
+                + "the agent may not speak for their service."
         )
 
         @OptionGroup var hub: HubOptions
@@ -40,18 +42,26 @@ extension VigilCtl {
             var table = Table(
                 headers: [
                     "ID", "HOST", "SERVICE", "VERSION", "CONNECTED", "LAST SEEN", "LAG", "RECORDS", "DUPLICATES",
-                    "GAPS",
+                    "GAPS", "REFUSED",
                 ],
-                rightAligned: [6, 7, 8, 9])
+                rightAligned: [6, 7, 8, 9, 10])
             for agent in body.agents {
                 table.rows.append([
                     agent.id, agent.hostname, agent.labels["service"] ?? "-", agent.labels["version"] ?? "-",
                     agent.connected ? "yes" : "no", agent.last_seen,
                     agent.lag_seconds.map { Format.duration(seconds: $0) } ?? "-", "\(agent.records)",
-                    "\(agent.duplicates)", "\(agent.gaps)",
+                    "\(agent.duplicates)", "\(agent.gaps)", Self.refused(agent),
                 ])
             }
             return table
+        }
+
+        /// `0`, or the count with its reasons and last service: `1204 (certificate 1204; last payments)`.
+        static func refused(_ agent: AgentsBody.Agent) -> String {
+            guard let refused = agent.refused, refused > 0 else { return "0" }
+            let reasons = (agent.refused_by_reason ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            let last = agent.last_refused_service.map { "; last \($0)" } ?? ""
+            return "\(refused) (\(reasons.joined(separator: ", "))\(last))"
         }
     }
 }

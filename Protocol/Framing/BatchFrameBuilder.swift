@@ -1,6 +1,6 @@
 import NIOCore
 
-/// Builds a `Frame { batch: Batch { first_seq, records } }` wire frame from records that are already
+/// Builds a `Frame { batch: Batch { first_seq, records, backlog_records } }` wire frame from records that are already
 /// protobuf-encoded, without decoding or re-encoding them.
 ///
 /// The agent stores each record as its encoded `Record` bytes; shipping a batch is then a matter of
@@ -11,6 +11,12 @@ public struct BatchFrameBuilder: Sendable {
     public let firstSeq: UInt64
     /// Records added so far.
     public private(set) var recordCount = 0
+    /// `Batch.backlog_records`: what the agent still holds after this batch's last record, set just before the
+    /// frame is written (it is sent as of then, not as of when the records were read).
+    public var backlogRecords: UInt64 = 0
+    /// The most bytes `backlog_records` can add to a frame (its tag, a 10-byte varint, and one more byte of the
+    /// batch's length): a batch sized before its backlog is known keeps this much room.
+    public static let backlogFieldMaxBytes = 12
     private var section: ByteBuffer
 
     /// Starts a batch whose first record will carry `firstSeq`.
@@ -60,16 +66,22 @@ public struct BatchFrameBuilder: Sendable {
             out.writeVarint(firstSeq)
         }
         out.writeImmutableBuffer(section)
+        if backlogRecords != 0 {
+            out.writeInteger(BatchFrameBuilder.backlogTag)
+            out.writeVarint(backlogRecords)
+        }
     }
 
     private var batchBodyBytes: Int {
         (firstSeq == 0 ? 0 : 1 + ByteBuffer.varintSize(firstSeq)) + section.readableBytes
+            + (backlogRecords == 0 ? 0 : 1 + ByteBuffer.varintSize(backlogRecords))
     }
 
     // Tags are (field_number << 3) | wire_type; wire type 0 = varint, 2 = length-delimited.
     private static let frameBatchTag: UInt8 = (3 << 3) | 2  // Frame.batch = 3
     private static let firstSeqTag: UInt8 = (1 << 3) | 0  // Batch.first_seq = 1
     private static let recordsTag: UInt8 = (2 << 3) | 2  // Batch.records = 2
+    private static let backlogTag: UInt8 = (3 << 3) | 0  // Batch.backlog_records = 3
 }
 
 extension ByteBuffer {

@@ -198,6 +198,9 @@ public nonisolated struct Vigil_V1_Batch: Sendable {
 
   public var records: [Vigil_V1_Record] = []
 
+  /// added: records the agent holds unacknowledged after this batch's last
+  public var backlogRecords: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -295,6 +298,9 @@ public nonisolated struct Vigil_V1_Ack: Sendable {
   /// every record with seq <= this is durably stored
   public var throughSeq: UInt64 = 0
 
+  /// added: records in this batch not stored because the agent may not speak
+  public var refused: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -318,8 +324,10 @@ public nonisolated struct Vigil_V1_Reject: Sendable {
     /// malformed frame, wrong order, bad length
     case `protocol` // = 1
 
-    /// agent_id does not match the certificate
+    /// agent_id does not match the certificate, or a Hello label names a
     case unauthorized // = 2
+
+    /// service the agent may not speak for
     case unsupportedVersion // = 3
     case tooLarge // = 4
 
@@ -626,7 +634,7 @@ nonisolated extension Vigil_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Vigil_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Batch"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}first_seq\0\u{1}records\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}first_seq\0\u{1}records\0\u{3}backlog_records\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -636,6 +644,7 @@ nonisolated extension Vigil_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._Mess
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.firstSeq) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.records) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.backlogRecords) }()
       default: break
       }
     }
@@ -648,12 +657,16 @@ nonisolated extension Vigil_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if !self.records.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.records, fieldNumber: 2)
     }
+    if self.backlogRecords != 0 {
+      try visitor.visitSingularUInt64Field(value: self.backlogRecords, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Vigil_V1_Batch, rhs: Vigil_V1_Batch) -> Bool {
     if lhs.firstSeq != rhs.firstSeq {return false}
     if lhs.records != rhs.records {return false}
+    if lhs.backlogRecords != rhs.backlogRecords {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -843,7 +856,7 @@ nonisolated extension Vigil_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._Mess
 
 nonisolated extension Vigil_V1_Ack: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Ack"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}through_seq\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}through_seq\0\u{1}refused\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -852,6 +865,7 @@ nonisolated extension Vigil_V1_Ack: SwiftProtobuf.Message, SwiftProtobuf._Messag
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.throughSeq) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.refused) }()
       default: break
       }
     }
@@ -861,11 +875,15 @@ nonisolated extension Vigil_V1_Ack: SwiftProtobuf.Message, SwiftProtobuf._Messag
     if self.throughSeq != 0 {
       try visitor.visitSingularUInt64Field(value: self.throughSeq, fieldNumber: 1)
     }
+    if self.refused != 0 {
+      try visitor.visitSingularUInt64Field(value: self.refused, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Vigil_V1_Ack, rhs: Vigil_V1_Ack) -> Bool {
     if lhs.throughSeq != rhs.throughSeq {return false}
+    if lhs.refused != rhs.refused {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -9,6 +9,8 @@ public struct ValidationError: Error, Hashable, Sendable, CustomStringConvertibl
         case tooLarge = "too_large"
         /// A value has the wrong shape (length of an id, NaN, negative duration, control characters).
         case invalid
+        /// The record is for a service this agent may not speak for (its certificate's `vigil:service:` names).
+        case unauthorized
     }
 
     /// The rule that was broken.

@@ -8,13 +8,19 @@ struct BatchFrameBuilderTests {
     @Test(
         "the builder's bytes equal swift-protobuf's encoding of the same frame", arguments: [0, 1, 2, 127, 128, 1000])
     func matchesProtobufEncoding(count: Int) throws {
-        for firstSeq: UInt64 in [1, 127, 128, 300, UInt64.max - UInt64(count)] {
+        for (firstSeq, backlog): (UInt64, UInt64) in [
+            (1, 0), (127, 1), (128, 127), (300, 128), (UInt64.max - UInt64(count), UInt64.max),
+        ] {
             let records = (0..<count).map(Samples.record)
             var builder = BatchFrameBuilder(firstSeq: firstSeq)
             for record in records {
                 let bytes: [UInt8] = try record.serializedBytes()
                 builder.append(encodedRecord: bytes)
             }
+            let withoutBacklog = builder.frameBytes
+            builder.backlogRecords = backlog
+            // The room readBatch keeps for the backlog is enough for any value.
+            #expect(builder.frameBytes - withoutBacklog <= BatchFrameBuilder.backlogFieldMaxBytes)
             var built = ByteBuffer()
             builder.write(into: &built)
             #expect(built.readableBytes == builder.frameBytes)
@@ -23,10 +29,10 @@ struct BatchFrameBuilderTests {
                 Samples.frame(
                     .batch(
                         .with {
-                            $0.firstSeq = firstSeq; $0.records = records
+                            $0.firstSeq = firstSeq; $0.records = records; $0.backlogRecords = backlog
                         }))
             )
-            #expect(built == expected, "count \(count) firstSeq \(firstSeq)")
+            #expect(built == expected, "count \(count) firstSeq \(firstSeq) backlog \(backlog)")
         }
     }
 

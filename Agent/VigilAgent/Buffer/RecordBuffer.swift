@@ -269,7 +269,9 @@ public final class RecordBuffer: Sendable {
                     let length = Int(sqlite3_column_bytes(handle, 1))
                     let blob = UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, 1), count: length)
                     if let current = builder {
-                        if rowSeq != lastSeq + 1 || current.frameBytes(adding: length) > maxBytes { break }
+                        // Room is kept for the backlog the shipper sets just before sending.
+                        let size = current.frameBytes(adding: length) + BatchFrameBuilder.backlogFieldMaxBytes
+                        if rowSeq != lastSeq + 1 || size > maxBytes { break }
                     } else {
                         builder = BatchFrameBuilder(firstSeq: rowSeq, reservingCapacity: min(maxBytes, 1 << 20))
                     }

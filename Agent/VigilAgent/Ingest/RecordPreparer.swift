@@ -12,6 +12,8 @@ import VigilProtocol
 /// - Events get `peer.uid` and `peer.pid` attributes from the socket's credentials, replacing any the
 ///   client sent, so a client cannot claim to be another process.
 /// - The result is validated (``RecordValidator``); a record that fails is refused with the reason.
+/// - A record for a service the agent's certificate does not let it speak for (``CertificateServices``) is
+///   refused with code `unauthorized`, naming the service and what the certificate allows.
 ///
 /// For binary clients the stored bytes are the client's own bytes followed by a short encoded
 /// `Record` carrying only the filled-in fields. Protobuf merges a repeated occurrence of a message
@@ -26,12 +28,15 @@ public struct RecordPreparer: Sendable {
     public var validator: RecordValidator
     /// Times given to events that came with an id but no time, shared by every connection.
     public let stampedTimes: StampedTimes
+    /// What the agent's certificate lets it speak for (every service when nil).
+    public let services: CertificateServices?
 
     /// Creates a preparer with the agent's `service` and `version` labels.
     public init(
         service: String, version: String, validator: RecordValidator = RecordValidator(),
-        stampedTimes: StampedTimes = StampedTimes()
+        stampedTimes: StampedTimes = StampedTimes(), services: CertificateServices? = nil
     ) {
+        self.services = services
         self.service = service
         self.version = version
         self.validator = validator
@@ -80,6 +85,7 @@ public struct RecordPreparer: Sendable {
                 addPeer
                 ? (event.attributes["peer.uid"] == nil ? 1 : 0) + (event.attributes["peer.pid"] == nil ? 1 : 0) : 0
             try validator.validate(event, extraAttributes: newKeys)
+            try authorize(event.service, field: "event.service")
             let mask = (addService ? 1 : 0) | (addVersion ? 2 : 0) | (addPeer ? 4 : 0)
             var bytes = [UInt8]()
             bytes.reserveCapacity(original.count + 48)
@@ -100,6 +106,7 @@ public struct RecordPreparer: Sendable {
         }
         let (prepared, delta) = fill(record, peer: peer, nowUnixNano: nowUnixNano, newEventID: newEventID)
         try validator.validate(prepared)
+        try authorize(prepared)
         var bytes = [UInt8]()
         bytes.reserveCapacity(original.count + 64)
         bytes.append(contentsOf: original)
@@ -119,7 +126,28 @@ public struct RecordPreparer: Sendable {
     ) throws(ValidationError) -> [UInt8] {
         let (prepared, _) = fill(record, peer: peer, nowUnixNano: nowUnixNano, newEventID: newEventID)
         try validator.validate(prepared)
+        try authorize(prepared)
         return (try? prepared.serializedBytes() as [UInt8]) ?? []
+    }
+
+    /// Refuses a prepared record whose service (an event's `service`, a sample's `service` label) the certificate
+    /// does not allow. A sample naming no service speaks for none and passes.
+    private func authorize(_ record: Vigil_V1_Record) throws(ValidationError) {
+        switch record.body {
+        case .event(let event): try authorize(event.service, field: "event.service")
+        case .sample(let sample):
+            if let service = sample.labels["service"] { try authorize(service, field: "sample.labels[\"service\"]") }
+        case nil: break
+        }
+    }
+
+    private func authorize(_ service: String, field: String) throws(ValidationError) {
+        guard let services, case let grant = services.current, !grant.permits(service) else { return }
+        throw ValidationError(
+            code: .unauthorized, field: field,
+            message:
+                "this agent may not speak for service \(QuotedText.quote(service)): its certificate allows \(grant) "
+                + "(URI SANs \(ServiceGrant.uriPrefix)NAME)")
     }
 
     /// Returns the filled-in record and, when anything was filled, a `Record` holding only the changes.

@@ -29,6 +29,8 @@ public final class ClientTLS: Sendable {
 
     /// The files read.
     public let files: Files
+    /// What the certificate lets the agent speak for, updated whenever the context is rebuilt.
+    public let services = CertificateServices()
     private let cached = Mutex<(Stamp, NIOSSLContext)?>(nil)
 
     /// Creates a loader; nothing is read until ``context()``.
@@ -52,7 +54,9 @@ public final class ClientTLS: Sendable {
         configuration.maximumTLSVersion = .tlsv13
         configuration.certificateVerification = .fullVerification
         configuration.trustRoots = .file(files.ca)
-        configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(files.cert).map { .certificate($0) }
+        let chain = try NIOSSLCertificate.fromPEMFile(files.cert)
+        configuration.certificateChain = chain.map { .certificate($0) }
+        if let leaf = chain.first { services.update(CertificateServices.grant(of: leaf)) }
         configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: files.key, format: .pem))
         let context = try NIOSSLContext(configuration: configuration)
         cached.withLock { $0 = (stamp, context) }

@@ -12,6 +12,7 @@ extension Shipper {
     /// proves the connection healthy (a hub that welcomes and then refuses every batch must not reset the backoff).
     func session(_ endpoint: ShipperOptions.Endpoint, onAck: () -> Void) async throws {
         let sslContext = try tls.context()
+        stats.update { $0.certificateServices = tls.services.current.description }
         let serverHostname: String? = Self.isIPAddress(endpoint.host) ? nil : endpoint.host
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(Int64(options.handshakeTimeout.components.seconds)))
@@ -97,7 +98,7 @@ extension Shipper {
                 continue
             }
             guard
-                let batch = try await buffer.readBatch(
+                var batch = try await buffer.readBatch(
                     after: after, maxRecords: limits.maxRecords, maxBytes: limits.maxBytes)
             else {
                 await wake.wait(upTo: .seconds(1))
@@ -109,6 +110,8 @@ extension Shipper {
                 channel.close(promise: nil)
                 throw ShipperError(message: reason)
             }
+            let newest = buffer.stats.nextSeq - 1
+            batch.frame.backlogRecords = newest > batch.lastSeq ? newest - batch.lastSeq : 0
             var frame = channel.allocator.buffer(capacity: batch.frame.frameBytes)
             batch.frame.write(into: &frame)
             try await outbound.write(frame)
@@ -128,6 +131,17 @@ extension Shipper {
     ) async throws {
         switch frame.body {
         case .ack(let ack):
+            if ack.refused > 0 {
+                stats.update { $0.recordsRefusedByHub += ack.refused }
+                if stats.refusalWarningDue() {
+                    logger.warning(
+                        "the hub refused records of services this agent may not speak for; acknowledged, not resent",
+                        metadata: [
+                            "hub.endpoint": "\(endpoint)", "records.refused": "\(ack.refused)",
+                            "through.seq": "\(ack.throughSeq)",
+                        ])
+                }
+            }
             let actions = machine.withLock { $0.acked(through: ack.throughSeq) }
             // Only an Ack that moved the acknowledged seq forward proves the hub stores what it is sent.
             if actions.contains(where: { if case .deleteThrough = $0 { true } else { false } }) { onAck() }
@@ -171,7 +185,9 @@ extension Shipper {
     private func rejected(_ reject: Vigil_V1_Reject, endpoint: ShipperOptions.Endpoint) -> ShipperError {
         let code = "\(reject.code)"
         stats.update { $0.rejects[code, default: 0] += 1 }
-        logger.warning(
+        // Unauthorized does not heal by retrying: the certificate, the labels or the hub's policy must change.
+        logger.log(
+            level: reject.code == .unauthorized ? .error : .warning,
             "hub rejected this agent",
             metadata: ["hub.endpoint": "\(endpoint)", "reject.code": "\(code)", "reject.message": "\(reject.message)"]
         )

@@ -16,6 +16,11 @@ public final class ShipperStats: Sendable {
         public var recordsSent: UInt64 = 0
         /// Records acknowledged and deleted.
         public var recordsAcked: UInt64 = 0
+        /// Of those, records the hub acknowledged without storing them: the agent may not speak for their
+        /// service under the hub's authorization policy (`Ack.refused`).
+        public var recordsRefusedByHub: UInt64 = 0
+        /// What the agent's certificate lets it speak for (`*` = every service).
+        public var certificateServices: String = "*"
         /// Connection attempts that failed or ended with an error.
         public var connectionFailures: UInt64 = 0
         /// `Reject` frames from the hub, by code.
@@ -25,6 +30,17 @@ public final class ShipperStats: Sendable {
     }
 
     private let counters = Mutex(Snapshot())
+    private let refusalLogged = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// Whether a warning about hub refusals is due: the first, then at most one a minute.
+    func refusalWarningDue() -> Bool {
+        refusalLogged.withLock { last in
+            let now = ContinuousClock.now
+            if let last, now - last < .seconds(60) { return false }
+            last = now
+            return true
+        }
+    }
 
     /// Zero counters.
     public init() {}

@@ -8,7 +8,7 @@ extension HubConfiguration {
     static let topLevelKeys = [
         "listen", "admin", "admin_auth", "admin_tls", "hub_id", "tls", "store", "limits", "retention",
         "evaluation_interval", "judge",
-        "autoscale", "breaker", "alerts",
+        "autoscale", "breaker", "alerts", "authorization",
     ]
 
     /// Reads and validates the file at `path`; errors are prefixed with `path`.
@@ -75,6 +75,42 @@ extension HubConfiguration {
         if let node = map["autoscale"] { autoscale = try Self.autoscale(node) }
         if let node = map["breaker"] { breaker = try Self.breaker(node) }
         if let node = map["alerts"] { alerts = try Self.alerts(node) }
+        if let node = map["authorization"] { authorization = try Self.authorization(node) }
+    }
+
+    /// `authorization: { default: allow | deny, agents: [{ match: GLOB, services: [NAME | "*", …] }, …] }`.
+    static func authorization(_ node: ConfigNode) throws(HubConfigurationError) -> AuthorizationPolicy {
+        let map = try node.mapping(allowedKeys: ["default", "agents"])
+        let fallback = try map.required(
+            "default", hint: "allow or deny: what an agent that matches no rule under agents may speak for"
+        ).value(expected: "allow or deny") { AuthorizationPolicy.Default(rawValue: $0) }
+        var rules: [AuthorizationPolicy.Rule] = []
+        if let list = map["agents"] {
+            for entry in try list.sequence(expected: "a list of { match: GLOB, services: [NAME, …] }") {
+                let rule = try entry.mapping(allowedKeys: ["match", "services"])
+                let match = try rule.required("match", hint: "a glob on the agent id, e.g. \"checkout-*\"")
+                    .value(expected: "a glob of 1 to 128 bytes without control characters") { text in
+                        (1...128).contains(text.utf8.count)
+                            && !text.unicodeScalars.contains { $0.properties.generalCategory == .control } ? text : nil
+                    }
+                let servicesNode = try rule.required(
+                    "services", hint: "the services a matching agent may speak for, e.g. [checkout], or [\"*\"]")
+                var names = Set<String>()
+                var all = false
+                for service in try servicesNode.sequence(expected: "a list of service names or \"*\"") {
+                    let name = try service.value(
+                        expected: "a service name of 1 to \(RecordLimits().maxNameBytes) bytes without control "
+                            + "characters, or \"*\" for every service"
+                    ) { text in
+                        (1...RecordLimits().maxNameBytes).contains(text.utf8.count)
+                            && !text.unicodeScalars.contains { $0.properties.generalCategory == .control } ? text : nil
+                    }
+                    if name == "*" { all = true } else { names.insert(name) }
+                }
+                rules.append(.init(match: match, services: all ? .all : .only(names)))
+            }
+        }
+        return AuthorizationPolicy(default: fallback, rules: rules)
     }
 
     private static func tlsFiles(_ node: ConfigNode) throws(HubConfigurationError) -> TLSFiles {

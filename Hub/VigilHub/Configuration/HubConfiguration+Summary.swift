@@ -66,6 +66,15 @@ extension HubConfiguration {
             ("alerts.webhooks", list(alerts.webhooks.map(Self.webhookOrigin))),
             ("alerts.repeat_interval", d(alerts.repeatInterval)),
         ]
+        if let authorization {
+            lines.append(("authorization.default", authorization.fallback.rawValue))
+            for (index, rule) in authorization.rules.enumerated() {
+                lines.append(("authorization.agents[\(index)].match", QuotedText.quote(rule.match)))
+                lines.append(("authorization.agents[\(index)].services", "[\(rule.services)]"))
+            }
+        } else {
+            lines.append(("authorization", "(none: each agent may speak for what its certificate allows)"))
+        }
         return lines.map { "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
     }
 

@@ -32,6 +32,10 @@ public struct HubConfiguration: Sendable, Hashable {
     public var breaker = Breaker()
     /// `alerts`: rule files, webhooks and re-notification.
     public var alerts = Alerts()
+    /// `authorization`: which services each agent may speak for, narrowing what its certificate allows
+    /// (DESIGN §8). Default none: an agent may speak for whatever its certificate allows (everything, when the
+    /// certificate names no service). Applied again, without a restart, when the configuration is reloaded.
+    public var authorization: AuthorizationPolicy?
 
     /// A configuration with every default and the given TLS files.
     public init(tls: TLSFiles) {

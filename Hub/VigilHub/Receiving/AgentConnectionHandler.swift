@@ -32,7 +32,8 @@ final class AgentConnectionHandler: ChannelDuplexHandler {
 
     init(shared: ReceiverContext, overloaded: Bool) {
         self.shared = shared
-        self.machine = ConnectionStateMachine(settings: shared.settings, overloaded: overloaded)
+        self.machine = ConnectionStateMachine(
+            settings: shared.settings, overloaded: overloaded, authorization: shared.authorization)
         self.logger = shared.logger
     }
 
@@ -162,6 +163,11 @@ final class AgentConnectionHandler: ChannelDuplexHandler {
                     let (handler, context) = bound.value
                     switch result {
                     case .success(let outcome):
+                        if outcome.refused > 0 {
+                            handler.shared.refusalLog.note(
+                                agentID: batch.agentID, refused: outcome.refused,
+                                refusals: batch.refusals.filter { $0.position >= outcome.duplicateSeqs })
+                        }
                         handler.perform(handler.machine.batchCommitted(outcome), context: context)
                     case .failure(let error):
                         handler.perform(handler.machine.storeFailed(error, batch: true), context: context)

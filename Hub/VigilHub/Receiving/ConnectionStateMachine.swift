@@ -19,6 +19,13 @@ import VigilProtocol
 ///   accepted: the store skips and counts the seqs at or below the stream's hwm and acknowledges through the
 ///   batch's own last seq (DESIGN §2). It still names the connection's previous seq, so the store refuses it
 ///   when an earlier batch of the connection was not stored.
+/// - Authorization (DESIGN §8): what the agent may speak for is its certificate's `vigil:service:` names
+///   narrowed by the hub's policy (``AgentAuthorization``), looked up again whenever the policy is replaced. A
+///   `Hello` whose `service` label is not allowed is rejected `UNAUTHORIZED`, and so is the connection once a
+///   new policy no longer allows it. A record whose service is not allowed (an event's `service`; a sample's
+///   `service` label, else the `Hello`'s) is refused alone: it keeps its seq with its body removed, so the rest
+///   of the batch is stored and the batch is acknowledged through its last seq, and the `Ack` says how many were
+///   refused. Records at or below the seq the connection already sent are not looked at: the store skips them.
 /// - An `Ack` is produced only from a committed batch's outcome, and names that batch's own last seq.
 /// - Every violation ends the connection with exactly one `Reject`; after it nothing else is done.
 public struct ConnectionStateMachine: Sendable {
@@ -84,6 +91,11 @@ public struct ConnectionStateMachine: Sendable {
     /// The settings in force.
     public let settings: Settings
     private let validator: RecordValidator
+    private let authorizationState: AuthorizationState
+    /// What the agent may speak for, as of policy generation `authorizationGeneration` (0: not looked up yet).
+    public private(set) var authorization = AgentAuthorization()
+    private var authorizationGeneration: UInt64 = 0
+    private var certificateServices = ServiceGrant.all
     private let overloaded: Bool
     private(set) var state = State.awaitingHello
     /// Batches submitted and not yet committed.
@@ -92,11 +104,12 @@ public struct ConnectionStateMachine: Sendable {
     public private(set) var openedAgentID: String?
 
     /// A machine for a new connection. `overloaded` means the hub is at `max_connections`: the
-    /// connection is rejected as soon as TLS is up.
-    public init(settings: Settings, overloaded: Bool = false) {
+    /// connection is rejected as soon as TLS is up. `authorization` holds the hub's policy (none by default).
+    public init(settings: Settings, overloaded: Bool = false, authorization: AuthorizationState = AuthorizationState(nil)) {
         self.settings = settings
         self.validator = RecordValidator(limits: settings.recordLimits)
         self.overloaded = overloaded
+        self.authorizationState = authorization
     }
 
     /// Whether the shell should read more from the socket now.
@@ -159,7 +172,7 @@ public struct ConnectionStateMachine: Sendable {
         if outcome.predecessorMissing {
             return reject(.overloaded, "an earlier batch of this connection was not stored; reconnect to resume")
         }
-        return .send(.ack(throughSeq: outcome.throughSeq))
+        return .send(.ack(throughSeq: outcome.throughSeq, refused: outcome.refused))
     }
 
     /// The store failed to record the `Hello` or to commit a batch: nothing was stored or acknowledged,
@@ -215,6 +228,10 @@ public struct ConnectionStateMachine: Sendable {
         if let problem = Self.helloBoundsProblem(hello, limits: settings.recordLimits) {
             return reject(.protocol, problem)
         }
+        certificateServices = peer.services
+        if let refusal = refreshAuthorization(agentID: hello.agentID, helloService: hello.labels["service"]) {
+            return refusal
+        }
         let accepted = AgentHello(
             agentID: hello.agentID, streamID: hello.streamID, hostname: hello.hostname,
             agentVersion: hello.agentVersion, labels: hello.labels)
@@ -242,12 +259,55 @@ public struct ConnectionStateMachine: Sendable {
                     "record seq \(batch.firstSeq + UInt64(index)) is invalid: \(error.field): \(error.message)")
             }
         }
-        let incoming = IncomingBatch(
+        if authorizationState.generation != authorizationGeneration,
+            let refusal = refreshAuthorization(agentID: hello.agentID, helloService: hello.labels["service"])
+        {
+            return refusal
+        }
+        var incoming = IncomingBatch(
             agentID: hello.agentID, streamID: hello.streamID, firstSeq: batch.firstSeq, records: batch.records,
             previousSeq: lastSeq)
+        if !authorization.allowsAll {
+            refuseUnauthorized(in: &incoming, helloService: hello.labels["service"] ?? "")
+        }
         state = .streaming(hello, lastSeq: max(lastSeq, incoming.lastSeq))
         pendingBatches += 1
         return .store(incoming)
+    }
+
+    /// Looks up what the agent may speak for under the policy now in force; a `Reject` when its `Hello` label
+    /// `service` is no longer (or never was) allowed.
+    private mutating func refreshAuthorization(agentID: String, helloService: String?) -> Action? {
+        let (authorization, generation) = authorizationState.authorization(
+            agentID: agentID, certificate: certificateServices)
+        self.authorization = authorization
+        authorizationGeneration = generation
+        guard let service = helloService, !service.isEmpty, let reason = authorization.refusal(for: service) else {
+            return nil
+        }
+        return reject(
+            .unauthorized,
+            "Hello label service \(QuotedText.quote(service)) is not allowed for agent \(QuotedText.quote(agentID)): "
+                + authorization.explain(reason, service: service))
+    }
+
+    /// Removes the body of every record beyond what this connection already sent whose service the agent may
+    /// not speak for, and lists it in the batch's refusals.
+    private func refuseUnauthorized(in batch: inout IncomingBatch, helloService: String) {
+        let sent = batch.previousSeq >= batch.firstSeq ? batch.previousSeq - batch.firstSeq + 1 : 0
+        guard sent < UInt64(batch.records.count) else { return }
+        for position in Int(sent)..<batch.records.count {
+            let service: String
+            switch batch.records[position].body {
+            case .event(let event): service = event.service
+            case .sample(let sample): service = sample.labels["service"] ?? helloService
+            case nil: continue
+            }
+            // A sample that names no service, from an agent whose Hello names none, speaks for no service.
+            guard !service.isEmpty, let reason = authorization.refusal(for: service) else { continue }
+            batch.records[position].body = nil
+            batch.refusals.append(.init(position: position, reason: reason, service: service))
+        }
     }
 
     private mutating func reject(_ code: Vigil_V1_Reject.Code, _ message: String) -> Action {

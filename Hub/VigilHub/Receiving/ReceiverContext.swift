@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import Synchronization
@@ -17,6 +18,10 @@ public final class ReceiverContext: Sendable {
     public let helloTimeout: TimeAmount
     /// How often a connection paused by a full commit queue looks again.
     public let backpressureRecheck: TimeAmount
+    /// The authorization policy in force (replaced when hub.yaml is reloaded).
+    public let authorization: AuthorizationState
+    /// Where refused records are logged, once per agent and minute.
+    public let refusalLog: RefusalLog
     let logger: Logger
     private let draining = Atomic<Bool>(false)
 
@@ -28,8 +33,11 @@ public final class ReceiverContext: Sendable {
         counters: ReceiverCounters = ReceiverCounters(),
         helloTimeout: TimeAmount = .seconds(10),
         backpressureRecheck: TimeAmount = .milliseconds(10),
+        authorization: AuthorizationState = AuthorizationState(nil),
         logger: Logger = Logger(label: "vigil.hub.receiver")
     ) {
+        self.authorization = authorization
+        self.refusalLog = RefusalLog(logger: logger) { Int64(Date().timeIntervalSince1970 * 1e9) }
         self.settings = settings
         self.maxConnections = maxConnections
         self.committer = committer

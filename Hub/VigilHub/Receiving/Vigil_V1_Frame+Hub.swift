@@ -17,10 +17,11 @@ extension Vigil_V1_Frame {
         return frame
     }
 
-    /// An `Ack` frame.
-    static func ack(throughSeq: UInt64) -> Vigil_V1_Frame {
+    /// An `Ack` frame; `refused` counts the batch's records not stored because of authorization.
+    static func ack(throughSeq: UInt64, refused: Int = 0) -> Vigil_V1_Frame {
         var ack = Vigil_V1_Ack()
         ack.throughSeq = throughSeq
+        ack.refused = UInt64(refused)
         var frame = Vigil_V1_Frame()
         frame.ack = ack
         return frame

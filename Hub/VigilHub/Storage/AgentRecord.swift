@@ -28,6 +28,10 @@ public struct AgentRecord: Sendable, Hashable {
     public var gaps: UInt64
     /// Streams seen (one per agent database).
     public var streams: UInt64
+    /// Records refused because it may not speak for their service, by reason, over all its streams.
+    public var refused: [RefusalReason: UInt64] = [:]
+    /// The service of the last record refused, if any was.
+    public var lastRefusedService: String?
 
     /// Creates a record.
     public init(
@@ -49,5 +53,24 @@ public struct AgentRecord: Sendable, Hashable {
         self.duplicates = duplicates
         self.gaps = gaps
         self.streams = streams
+    }
+
+    /// Refused records of every reason.
+    public var refusedTotal: UInt64 { refused.values.reduce(0, +) }
+}
+
+extension AgentRecord {
+    /// Sets ``refused`` and ``lastRefusedService`` from the agent's rows of the `refusals` table (reason, records,
+    /// last service, updated); a reason this version does not know is left out.
+    mutating func applyRefusals(_ rows: [(reason: String, records: Int64, service: String, updated: Int64)]) {
+        var newest: Int64 = .min
+        for row in rows {
+            guard let reason = RefusalReason(rawValue: row.reason) else { continue }
+            refused[reason, default: 0] += UInt64(max(0, row.records))
+            if row.updated > newest {
+                newest = row.updated
+                lastRefusedService = row.service
+            }
+        }
     }
 }

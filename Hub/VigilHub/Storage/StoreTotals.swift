@@ -15,6 +15,8 @@ public struct StoreTotals: Sendable, Hashable, Codable {
     public var missingRecords: UInt64 = 0
     /// Streams ever seen.
     public var streams: UInt64 = 0
+    /// Records refused by authorization, by agent and then ``RefusalReason`` label.
+    public var refusedByAgent: [String: [String: UInt64]] = [:]
     /// Agents ever seen.
     public var agents: UInt64 = 0
     /// Agents whose connection is open now.
@@ -27,4 +29,14 @@ public struct StoreTotals: Sendable, Hashable, Codable {
     public var records: UInt64 { events + samples }
     /// Records skipped as duplicates of either kind.
     public var duplicates: UInt64 { duplicateSeqs + duplicateEvents }
+    /// Records refused by authorization, by ``RefusalReason`` label (every reason present, 0 included).
+    public var refused: [String: UInt64] {
+        var byReason = Dictionary(uniqueKeysWithValues: RefusalReason.allCases.map { ($0.rawValue, UInt64(0)) })
+        for reasons in refusedByAgent.values {
+            for (reason, count) in reasons { byReason[reason, default: 0] += count }
+        }
+        return byReason
+    }
+    /// Records refused, every reason.
+    public var refusedTotal: UInt64 { refusedByAgent.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
 }

@@ -26,9 +26,17 @@ public struct AgentsReport: Sendable, Hashable, Codable {
         public var gaps: UInt64
         /// Streams it has had (a new one per wiped agent database).
         public var streams: UInt64
+        /// Its records refused because it may not speak for their service.
+        public var refused: UInt64 = 0
+        /// The same by reason (`certificate`, `policy`); reasons with none left out.
+        public var refusedByReason: [String: UInt64] = [:]
+        /// The service of its last refused record, if any.
+        public var lastRefusedService: String?
 
         enum CodingKeys: String, CodingKey {
-            case id, hostname, labels, connected, records, duplicates, gaps, streams
+            case id, hostname, labels, connected, records, duplicates, gaps, streams, refused
+            case refusedByReason = "refused_by_reason"
+            case lastRefusedService = "last_refused_service"
             case agentVersion = "agent_version"
             case lastSeen = "last_seen"
             case lastSeenUnixNano = "last_seen_unix_nano"

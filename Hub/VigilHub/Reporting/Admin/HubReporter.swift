@@ -22,6 +22,8 @@ public struct HubReporter: Sendable {
     let currentAlerts: (@Sendable () async -> [ActiveAlert])?
     /// The replicas sharing the store (PostgreSQL), for status.
     let replicas: (@Sendable () async throws(StoreError) -> [StatusReport.Replica])?
+    let authorization: AuthorizationState?
+    let reloader: ConfigurationReloader?
 
     /// Creates a reporter; `now` gives Unix time in nanoseconds.
     public init(
@@ -29,8 +31,11 @@ public struct HubReporter: Sendable {
         counters: ReceiverCounters, retention: RetentionService?, now: @escaping @Sendable () -> Int64,
         alertManager: AlertManager? = nil, notifier: WebhookNotifier? = nil,
         currentAlerts: (@Sendable () async -> [ActiveAlert])? = nil,
-        replicas: (@Sendable () async throws(StoreError) -> [StatusReport.Replica])? = nil
+        replicas: (@Sendable () async throws(StoreError) -> [StatusReport.Replica])? = nil,
+        authorization: AuthorizationState? = nil, reloader: ConfigurationReloader? = nil
     ) {
+        self.authorization = authorization
+        self.reloader = reloader
         self.replicas = replicas
         self.currentAlerts = currentAlerts
         self.alertManager = alertManager
@@ -77,6 +82,18 @@ public struct HubReporter: Sendable {
                 commits: commits.commits, commitFailures: commits.commitFailures)
         )
         report.alerting.notifications = notifier?.counters.snapshot ?? .init()
+        report.authorization.refusedByReason = totals.refused
+        report.authorization.refusedByAgent = totals.refusedByAgent
+        if let policy = authorization?.current.policy {
+            report.authorization.mode = "policy"
+            report.authorization.policy = policy.summary
+        }
+        if let reload = reloader?.status {
+            report.authorization.reloads = reload.reloads
+            report.authorization.reloadFailures = reload.failures
+            report.authorization.lastReloadError = reload.lastError
+            report.authorization.needsRestart = reload.needsRestart
+        }
         if let replicas { report.replicas = try await replicas() }
         if let alertManager {
             let alerts: [ActiveAlert]
@@ -115,7 +132,10 @@ public struct HubReporter: Sendable {
                 records: agent.records,
                 duplicates: agent.duplicates,
                 gaps: agent.gaps,
-                streams: agent.streams)
+                streams: agent.streams,
+                refused: agent.refusedTotal,
+                refusedByReason: Dictionary(uniqueKeysWithValues: agent.refused.map { ($0.key.rawValue, $0.value) }),
+                lastRefusedService: agent.lastRefusedService)
         }
         return AgentsReport(agents: agents)
     }

@@ -40,6 +40,14 @@ public enum PrometheusText {
             status.tlsHandshakeFailuresByReason.sorted { $0.key < $1.key }.map {
                 ("reason=\"\(escape($0.key))\"", "\($0.value)")
             })
+        metric(
+            "vigil_hub_records_refused_total", "counter",
+            "Records not stored because the agent may not speak for their service, by agent and reason.",
+            status.authorization.refusedByAgent.sorted { $0.key < $1.key }.flatMap { agent, reasons in
+                reasons.sorted { $0.key < $1.key }.map {
+                    ("agent=\"\(escape(agent))\",reason=\"\(escape($0.key))\"", "\($0.value)")
+                }
+            })
         one("vigil_hub_agents_connected", "gauge", "Agents with an open stream.", status.agentsConnected)
         one("vigil_hub_agents", "gauge", "Agents ever seen.", totals.agents)
         one("vigil_hub_connections_open", "gauge", "Agent connections open.", status.connections.open)

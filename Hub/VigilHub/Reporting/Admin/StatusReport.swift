@@ -128,6 +128,39 @@ public struct StatusReport: Sendable, Hashable, Codable {
         }
     }
 
+    /// The `authorization` section: the policy in force, its reloads, and the records refused.
+    public struct Authorization: Sendable, Hashable, Codable {
+        /// `policy` when hub.yaml has `authorization`, else `certificates only` (each agent may speak for what
+        /// its certificate's `vigil:service:` names allow; everything when it names none).
+        public var mode = "certificates only"
+        /// The policy in one line (`default deny; checkout-* → [checkout]`), or null without one.
+        public var policy: String?
+        /// Records refused, by reason (every reason present, 0 included).
+        public var refusedByReason: [String: UInt64] = [:]
+        /// Records refused, by agent and reason (agents with none left out).
+        public var refusedByAgent: [String: [String: UInt64]] = [:]
+        /// Configuration reloads applied since start.
+        public var reloads: UInt64 = 0
+        /// Reloads whose file did not load.
+        public var reloadFailures: UInt64 = 0
+        /// Why the last reload failed; null when it did not.
+        public var lastReloadError: String?
+        /// Keys changed in the file that apply only after a restart.
+        public var needsRestart: [String] = []
+
+        /// Nothing configured, nothing refused.
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case mode, policy, reloads
+            case refusedByReason = "refused_by_reason"
+            case refusedByAgent = "refused_by_agent"
+            case reloadFailures = "reload_failures"
+            case lastReloadError = "last_reload_error"
+            case needsRestart = "needs_restart"
+        }
+    }
+
     /// The hub software version.
     public var hubVersion: String
     /// The hub's name.
@@ -152,12 +185,14 @@ public struct StatusReport: Sendable, Hashable, Codable {
     public var connections: Connections
     /// The replicas sharing the store (PostgreSQL only; absent with SQLite).
     public var replicas: [Replica]?
+    /// What agents may speak for, and what was refused.
+    public var authorization = Authorization()
     /// Alerting figures (zero when no alert manager runs).
     public var alerting = Alerting(
         rules: 0, firing: 0, pending: 0, evaluations: 0, saveFailures: 0, notifications: .init())
 
     enum CodingKeys: String, CodingKey {
-        case store, ingest, totals, rejects, connections, alerting, replicas
+        case store, ingest, totals, rejects, connections, alerting, replicas, authorization
         case hubVersion = "hub_version"
         case hubID = "hub_id"
         case uptimeSeconds = "uptime_seconds"

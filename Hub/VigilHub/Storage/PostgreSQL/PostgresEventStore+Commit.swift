@@ -108,6 +108,7 @@ extension PostgresEventStore {
         // Which batch each staged event came from, to credit what the insert stored.
         var eventBatch: [Int] = []
         var newest: [String: Int64] = [:]
+        var refusals: [RefusalKey: (records: Int64, lastService: String)] = [:]
         for (index, batch) in batches.enumerated() {
             let key = StreamKey(agentID: text(batch.agentID), streamID: batch.streamID)
             guard var stream = streams[key] else { throw StoreError(code: .write, message: "stream not locked") }
@@ -139,6 +140,12 @@ extension PostgresEventStore {
                     break
                 }
             }
+            for (reason, count) in batch.refusalCounts(skipping: decision.skip) {
+                outcome.refused += count.records
+                let refusal = RefusalKey(agentID: key.agentID, reason: reason.rawValue)
+                refusals[refusal, default: (0, "")].records += Int64(count.records)
+                refusals[refusal]?.lastService = text(count.lastService)
+            }
             stream.hwm = decision.highWaterMark
             stream.delta.duplicates += Int64(decision.skip)
             stream.delta.samples += Int64(outcome.samples)
@@ -163,6 +170,7 @@ extension PostgresEventStore {
         try await samples.insert(using: method, connection: connection, logger: logger)
         try await updateStreams(streams, now: now, connection: connection, logger: logger)
         try await touchAgents(newest, now: now, connection: connection, logger: logger)
+        try await addRefusals(refusals, now: now, connection: connection, logger: logger)
         try await PostgresRollups.write(fold.chunk, connection: connection, logger: logger)
         try await PostgresCalls.append(fold.calls, connection: connection, logger: logger)
         return outcomes
@@ -208,6 +216,35 @@ extension PostgresEventStore {
             labels[agent] = (map["service"] ?? "", map["version"] ?? "")
         }
         return labels
+    }
+
+    private struct RefusalKey: Hashable, Comparable {
+        var agentID: String
+        var reason: String
+
+        static func < (a: RefusalKey, b: RefusalKey) -> Bool {
+            if a.agentID != b.agentID { return a.agentID.utf8.lexicographicallyPrecedes(b.agentID.utf8) }
+            return a.reason < b.reason
+        }
+    }
+
+    /// Adds the commit's refused records to each agent's counts, in key order (the same in every replica).
+    private static func addRefusals(
+        _ refusals: [RefusalKey: (records: Int64, lastService: String)], now: Int64, connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
+        if refusals.isEmpty { return }
+        let sorted = refusals.sorted { $0.key < $1.key }
+        try await connection.query(
+            """
+            INSERT INTO refusals (agent_id, reason, records, last_service, updated)
+            SELECT a, r, n, s, \(now)
+            FROM unnest(\(sorted.map(\.key.agentID))::text[], \(sorted.map(\.key.reason))::text[],
+                        \(sorted.map(\.value.records))::bigint[], \(sorted.map(\.value.lastService))::text[])
+                AS u(a, r, n, s)
+            ON CONFLICT (agent_id, reason) DO UPDATE SET records = refusals.records + excluded.records,
+                last_service = excluded.last_service, updated = excluded.updated
+            """, logger: logger)
     }
 
     private static func updateStreams(

@@ -46,6 +46,10 @@ extension PostgresEventStore {
                 totals.agents = Self.unsigned(all)
                 totals.connectedAgents = Self.unsigned(connected)
             }
+            let refused = try await pool.query("SELECT agent_id, reason, records FROM refusals")
+            for (agent, reason, records) in try refused.decode((String, String, Int64).self) {
+                totals.refusedByAgent[agent, default: [:]][reason] = Self.unsigned(records)
+            }
             return totals
         } catch {
             throw Self.classify(error, as: .read, doing: "read the totals")
@@ -64,6 +68,14 @@ extension PostgresEventStore {
                 FROM agents a LEFT JOIN streams s ON s.agent_id = a.agent_id
                 GROUP BY a.agent_id ORDER BY a.agent_id
                 """)
+            var refusals: [String: [(reason: String, records: Int64, service: String, updated: Int64)]] = [:]
+            let refusalRows = try await pool.query(
+                "SELECT agent_id, reason, records, last_service, updated FROM refusals")
+            for (agent, reason, records, service, updated) in try refusalRows.decode(
+                (String, String, Int64, String, Int64).self)
+            {
+                refusals[agent, default: []].append((reason, records, service, updated))
+            }
             var agents: [AgentRecord] = []
             for row in rows.rows {
                 let (id, hostname, version, labels, connected, first, last) = try row.decode(
@@ -75,13 +87,14 @@ extension PostgresEventStore {
                 let duplicates = try columns[10].decode(Int64.self)
                 let gaps = try columns[11].decode(Int64.self)
                 let streams = try columns[12].decode(Int64.self)
-                agents.append(
-                    AgentRecord(
-                        agentID: id, hostname: hostname, agentVersion: version, labels: JSONText.decode(labels),
-                        connected: connected, firstSeenUnixNano: first, lastSeenUnixNano: last,
-                        newestRecordUnixNano: newest, streamID: stream.map { Data(buffer: $0) },
-                        records: Self.unsigned(records), duplicates: Self.unsigned(duplicates),
-                        gaps: Self.unsigned(gaps), streams: Self.unsigned(streams)))
+                var agent = AgentRecord(
+                    agentID: id, hostname: hostname, agentVersion: version, labels: JSONText.decode(labels),
+                    connected: connected, firstSeenUnixNano: first, lastSeenUnixNano: last,
+                    newestRecordUnixNano: newest, streamID: stream.map { Data(buffer: $0) },
+                    records: Self.unsigned(records), duplicates: Self.unsigned(duplicates),
+                    gaps: Self.unsigned(gaps), streams: Self.unsigned(streams))
+                agent.applyRefusals(refusals[id] ?? [])
+                agents.append(agent)
             }
             return agents
         } catch {

@@ -227,6 +227,22 @@ enum PostgresSchema {
             backfill: { connection, logger in try await PostgresRollups.backfillHourlyEvents(connection, logger: logger)
             }
         ),
+        Migration(
+            name: "0006-refusals",
+            sql: [
+                // Records refused by authorization (DESIGN §8), per agent and reason, counted by the commit that
+                // acknowledged them, so the counts are exact across restarts and replicas.
+                """
+                CREATE TABLE refusals (
+                    agent_id text NOT NULL,
+                    reason text NOT NULL,
+                    records bigint NOT NULL,
+                    last_service text NOT NULL,
+                    updated bigint NOT NULL,
+                    PRIMARY KEY (agent_id, reason)
+                )
+                """
+            ]),
     ]
 
     /// Applies pending migrations on `connection` under the migration lock; returns the names it applied.

@@ -129,6 +129,21 @@ enum HubSchema {
             // 43,200.
             try RollupSchema.createHourly(db)
         }
+        migrator.registerMigration("v7-refusals") { db in
+            // Records refused by authorization (DESIGN §8), per agent and reason, counted by the commit that
+            // acknowledged them.
+            try db.execute(
+                sql: """
+                    CREATE TABLE refusals (
+                        agent_id TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        records INTEGER NOT NULL,
+                        last_service TEXT NOT NULL,
+                        updated INTEGER NOT NULL,
+                        PRIMARY KEY (agent_id, reason)
+                    ) WITHOUT ROWID
+                    """)
+        }
         return migrator
     }
 }

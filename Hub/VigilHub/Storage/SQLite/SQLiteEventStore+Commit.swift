@@ -93,6 +93,12 @@ extension SQLiteEventStore {
             }
         }
         try insertRun()
+        for (reason, count) in batch.refusalCounts(skipping: decision.skip) {
+            outcome.refused += count.records
+            try db.cachedStatement(sql: upsertRefusalSQL).execute(arguments: [
+                batch.agentID, reason.rawValue, count.records, count.lastService, now,
+            ])
+        }
         let stream = SQLiteBinding(handle: s.upsertStream.sqliteStatement)
         stream.reset()
         stream.bind(1, batch.agentID)
@@ -144,6 +150,13 @@ extension SQLiteEventStore {
             code: .write,
             message: "no stream number could be made for agent \(QuotedText.quote(batch.agentID))")
     }
+
+    /// Adds a batch's refused records to the agent's count for one reason.
+    static let upsertRefusalSQL = """
+        INSERT INTO refusals (agent_id, reason, records, last_service, updated) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (agent_id, reason) DO UPDATE SET records = records + excluded.records,
+            last_service = excluded.last_service, updated = excluded.updated
+        """
 
     /// Most events in one INSERT: one statement of many rows spends SQLite's per-statement work (cursors
     /// on the table and its indexes, halt, reset) once for all of them. 32 rows bind 352 parameters.

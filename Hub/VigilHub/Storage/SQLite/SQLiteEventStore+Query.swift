@@ -28,6 +28,9 @@ extension SQLiteEventStore {
                     totals.agents = Self.unsigned(row[0])
                     totals.connectedAgents = Self.unsigned(row[1])
                 }
+                for row in try Row.fetchAll(db, sql: "SELECT agent_id, reason, records FROM refusals") {
+                    totals.refusedByAgent[row[0], default: [:]][row[1]] = Self.unsigned(row[2])
+                }
                 return totals
             }
         } catch {
@@ -48,13 +51,21 @@ extension SQLiteEventStore {
                         FROM agents a LEFT JOIN streams s ON s.agent_id = a.agent_id
                         GROUP BY a.agent_id ORDER BY a.agent_id
                         """)
+                var refusals: [String: [(reason: String, records: Int64, service: String, updated: Int64)]] = [:]
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT agent_id, reason, records, last_service, updated FROM refusals")
+                {
+                    refusals[row[0], default: []].append((row[1], row[2], row[3], row[4]))
+                }
                 return rows.map { row in
-                    AgentRecord(
+                    var agent = AgentRecord(
                         agentID: row[0], hostname: row[1], agentVersion: row[2], labels: JSONText.decode(row[3]),
                         connected: (row[4] as Int64) != 0, firstSeenUnixNano: row[5], lastSeenUnixNano: row[6],
                         newestRecordUnixNano: row[7], streamID: row[8], records: Self.unsigned(row[9]),
                         duplicates: Self.unsigned(row[10]), gaps: Self.unsigned(row[11]),
                         streams: Self.unsigned(row[12]))
+                    agent.applyRefusals(refusals[agent.agentID] ?? [])
+                    return agent
                 }
             }
         } catch {
