@@ -16,6 +16,7 @@ readonly PROG=${0##*/}
 readonly ID_PATTERN='^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$'
 readonly DNS_PATTERN='^[A-Za-z0-9*]([A-Za-z0-9.*-]{0,252})$'
 readonly IP_PATTERN='^[0-9A-Fa-f:.]{2,45}$'
+readonly SERVICE_PATTERN='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'
 readonly CA_SUBJECT='/O=Vigil/CN=Vigil CA'
 readonly CA_MIN_DAYS=3650
 
@@ -26,12 +27,15 @@ usage: $PROG DIR [options]
 Makes (or keeps, when already right) in DIR:
   ca.pem ca.key                    an EC P-256 certificate authority
   hub.pem hub.key                  the hub's certificate, CN=vigil-hub
-  agent-ID.pem agent-ID.key        one client certificate per agent, CN=ID
+  agent-ID.pem agent-ID.key        one client certificate per agent, CN=ID, DNS:ID, and a URI SAN
+                                   vigil:service:NAME per --service given after its --agent
 
 options:
   --hub-name NAME       DNS name of the hub (repeatable; default: localhost)
   --hub-ip IP           IP address of the hub (repeatable; default: 127.0.0.1 and ::1)
   --agent ID            make a certificate for agent ID (repeatable)
+  --service NAME        the agent named by the --agent before it may speak only for service NAME
+                        (repeatable; '*' for every service; none: the certificate does not restrict)
   --agent-expired ID    make agent ID's certificate with a validity entirely in the past (tests)
   --agent-future ID     make agent ID's certificate with a validity entirely in the future (tests)
   --force-ca            replace an existing CA (and so every certificate made in this run)
@@ -60,6 +64,8 @@ dir=""
 hub_names=()
 hub_ips=()
 agents=()
+declare -A agent_services=()
+last_agent=""
 expired_agents=()
 future_agents=()
 force_ca=0
@@ -74,7 +80,15 @@ while [[ $# -gt 0 ]]; do
         -h | --help) usage; exit 0 ;;
         --hub-name) need_value "$@"; hub_names+=("$2"); shift 2 ;;
         --hub-ip) need_value "$@"; hub_ips+=("$2"); shift 2 ;;
-        --agent) need_value "$@"; agents+=("$2"); shift 2 ;;
+        --agent) need_value "$@"; agents+=("$2"); last_agent=$2; shift 2 ;;
+        --service)
+            need_value "$@"
+            [[ -n $last_agent ]] || die_usage "--service '$2' must follow the --agent it is for"
+            [[ $2 == '*' || $2 =~ $SERVICE_PATTERN ]] ||
+                die_usage "bad --service '$2' for agent '$last_agent': expected '*' or a name matching $SERVICE_PATTERN"
+            agent_services[$last_agent]+="${agent_services[$last_agent]:+ }$2"
+            shift 2
+            ;;
         --agent-expired) need_value "$@"; expired_agents+=("$2"); shift 2 ;;
         --agent-future) need_value "$@"; future_agents+=("$2"); shift 2 ;;
         --force-ca) force_ca=1; shift ;;
@@ -214,8 +228,9 @@ leaf_is_current() {
     signed_by_ca "$cert" || return 1
     [[ $(validity_of "$cert") == "$2" ]] || return 1
     if [[ -n ${3:-} ]]; then
+        # Quoted on the right too: unquoted it is a pattern, and a '*' service would match anything.
         [[ $(openssl x509 -in "$cert" -noout -ext subjectAltName 2>/dev/null) == \
-            $(openssl x509 -in "$3" -noout -ext subjectAltName 2>/dev/null) ]] || return 1
+            "$(openssl x509 -in "$3" -noout -ext subjectAltName 2>/dev/null)" ]] || return 1
     fi
 }
 
@@ -314,17 +329,29 @@ fi
 
 # --- the agents -----------------------------------------------------------------------------------
 
+# The subjectAltName of agent `$1`: its DNS name and a URI vigil:service:NAME per --service.
+agent_san() {
+    local san="DNS:$1" service services
+    read -r -a services <<<"${agent_services[$1]:-}"  # split on spaces, never glob ('*' stays '*')
+    for service in ${services[@]+"${services[@]}"}; do san+=", URI:vigil:service:$service"; done
+    echo "$san"
+}
+
 make_agent() {
-    local id=$1 validity=$2
-    if leaf_is_current "agent-$id" "$validity"; then
+    local id=$1 validity=$2 san
+    san=$(agent_san "$id")
+    # A probe with the wanted names, so a certificate whose services changed is made again.
+    openssl req -x509 -new -config "$work/openssl.cnf" -key "$work/probe.key" -subj /CN=probe -days 1 \
+        -addext "subjectAltName = $san" -out "$work/probe-agent.pem" >/dev/null 2>&1 ||
+        die_usage "openssl rejected the names of agent '$id': $san"
+    if leaf_is_current "agent-$id" "$validity" "$work/probe-agent.pem"; then
         echo "kept    $dir/agent-$id.pem"
     else
-        issue_leaf "agent-$id" "$id" clientAuth "DNS:$id" "$validity"
-        if [[ $validity == current ]]; then
-            echo "created $dir/agent-$id.pem"
-        else
-            echo "created $dir/agent-$id.pem ($validity)"
-        fi
+        issue_leaf "agent-$id" "$id" clientAuth "$san" "$validity"
+        local what=""
+        [[ $validity == current ]] || what=$validity
+        [[ -z ${agent_services[$id]:-} ]] || what+="${what:+, }services ${agent_services[$id]// /, }"
+        echo "created $dir/agent-$id.pem${what:+ ($what)}"
     fi
 }
 

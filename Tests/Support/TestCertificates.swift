@@ -23,6 +23,9 @@ public enum TestCertificates {
             try run([
                 "bash", root.appendingPathComponent("deploy/certs.sh").path, directory,
                 "--agent", "web-01", "--agent", "web-02", "--agent", "web-03", "--agent", "web-04",
+                // Authorization: certified for checkout (and its worker) only, and fleet-wide.
+                "--agent", "checkout-01", "--service", "checkout", "--service", "checkout-worker",
+                "--agent", "fleet-01", "--service", "*",
             ])
             cached = directory
             return directory

@@ -31,18 +31,29 @@ struct TestHub: Sendable {
         return configuration
     }
 
+    /// `configurationYAML`, when given, is written to `hub.yaml` in the hub's directory, loaded over the
+    /// configuration above (its tls, listen, admin and store keys are filled in) and watched for reloads.
     static func with<T: Sendable>(
         configure: (inout HubConfiguration) -> Void = { _ in },
+        configurationYAML: String? = nil,
         _ body: @Sendable (TestHub) async throws -> T
     ) async throws -> T {
         let directory = TemporaryDirectory()
         var configuration = Self.configuration(in: directory)
+        var configurationPath: String?
+        if let configurationYAML {
+            let path = directory.file("hub.yaml")
+            try Self.writeConfiguration(configurationYAML, to: path, directory: directory)
+            configuration.authorization = try HubConfiguration.load(path: path).authorization
+            configurationPath = path
+        }
         configure(&configuration)
         var logger = Logger(label: "vigil.hub.test")
         logger.logLevel = .critical
         let adminPort = AdminPortBox()
         let runtime = try await HubRuntime.make(
-            configuration: configuration, logger: logger, tlsCheckInterval: .milliseconds(200)
+            configuration: configuration, configurationPath: configurationPath, logger: logger,
+            tlsCheckInterval: .milliseconds(200)
         ) { address in
             adminPort.set(address.port)
         }
@@ -54,6 +65,22 @@ struct TestHub: Sendable {
             return try await body(
                 TestHub(runtime: runtime, listenPort: listen.port, adminPort: port, directory: directory))
         }
+    }
+
+    /// Writes `yaml` (keys other than tls, listen, admin, hub_id and store) to `path` with those keys filled in
+    /// as ``configuration(in:maxFrameBytes:maxConnections:)`` sets them.
+    static func writeConfiguration(_ yaml: String, to path: String, directory: TemporaryDirectory) throws {
+        let certs = TestCertificates.shared
+        let text = """
+            tls: { ca: \(certs.ca), cert: \(certs.hubCert), key: \(certs.hubKey) }
+            listen: "127.0.0.1:0"
+            admin: "127.0.0.1:0"
+            hub_id: test-hub
+            store: { path: \(directory.file("hub.db")) }
+            limits: { max_frame_bytes: 65536, max_connections: 100, max_batch_records: 1000 }
+
+            """ + yaml
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     /// Polls `condition` until it holds or `timeout` passes.
