@@ -68,7 +68,7 @@ struct Verdict: Sendable, Codable, CustomStringConvertible {
             + (seq.map {
                 "; by seq: \($0.events) events and \($0.samples) samples in \($0.streams) streams, lost \($0.lost), "
                     + "duplicated \($0.duplicated), phantom \($0.phantom), seq resends skipped \($0.seqResendsSkipped), "
-                    + "event-id retries skipped \($0.eventIDRetriesSkipped)"
+                    + "event-id retries skipped \($0.eventIDRetriesSkipped), refused by authorization \($0.refused)"
                     + ($0.forgottenStreamRows > 0 ? ", \($0.forgottenStreamRows) rows of forgotten streams" : "")
                     + ($0.examples.isEmpty ? "" : "; examples \($0.examples)")
             } ?? "")

@@ -15,6 +15,9 @@ import VigilTestSupport
 ///   as a repeat of a stored event id (`duplicate_events`), or by a gap no larger than what the agent's
 ///   `drop_oldest` dropped (`missing` ≤ the agent's `dropped`). A hub that acknowledges without storing makes
 ///   such holes: the agent deleted what was acknowledged and resumes past it.
+/// - **refused**: holes explained by records the hub refused by authorization (DESIGN §8): acknowledged through
+///   the batch but never stored, and counted per agent in `refusals` by the same commit. Neither lost nor
+///   phantom; an agent's holes beyond its refusal count are still lost.
 struct SeqAudit: Sendable, Codable {
     /// Rows checked, events and samples, at or below the streams' hwms.
     var events = 0
@@ -28,6 +31,8 @@ struct SeqAudit: Sendable, Codable {
     var seqResendsByFaults: UInt64 = 0
     /// Events the hub skipped because the same event was stored (an application retried it).
     var eventIDRetriesSkipped: UInt64 = 0
+    /// Holes explained by the hub's refusals (authorization), over all agents.
+    var refused = 0
     /// Rows of streams no agent database knows, when a power cut at `durability: normal` may have undone the very
     /// creation of an agent's database (its stream id with it): reported, not counted as phantoms.
     var forgottenStreamRows = 0
@@ -77,6 +82,10 @@ struct SeqAudit: Sendable, Codable {
                     FROM streams s JOIN stream_numbers n ON n.agent_id = s.agent_id AND n.stream_id = s.stream_id
                     """)
             audit.streams = streams.count
+            var refusedLeft: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT agent_id, sum(records) FROM refusals GROUP BY agent_id") {
+                refusedLeft[row[0]] = row[1]
+            }
             // The agent databases are read after the hub's snapshot was taken (its first read above), so no seq the
             // snapshot holds can be newer than what the agents say they assigned: agents go on sampling meanwhile.
             for path in paths.sorted() {
@@ -130,7 +139,11 @@ struct SeqAudit: Sendable, Codable {
                 let stored = copies.keys.lazy.filter { $0 >= 1 && $0 <= hwm }.count
                 let holes = hwm - Int64(stored)
                 let explainedGap = min(missing, agent?.dropped ?? 0)
-                let unexplained = holes - eventSkips - explainedGap
+                var unexplained = holes - eventSkips - explainedGap
+                let refused = min(max(0, unexplained), refusedLeft[agentID] ?? 0)
+                refusedLeft[agentID, default: 0] -= refused
+                audit.refused += Int(refused)
+                unexplained -= refused
                 if unexplained > 0 {
                     audit.lost += Int(unexplained)
                     let firstHole = (1...max(1, hwm)).first { copies[$0] == nil } ?? 0
