@@ -66,6 +66,7 @@ struct AgentsBody: Decodable {
         var refused: UInt64?
         var refused_by_reason: [String: UInt64]?
         var last_refused_service: String?
+        var backlog_records: UInt64?
     }
 
     var agents: [Agent]

@@ -41,15 +41,16 @@ extension VigilCtl {
         static func table(_ body: AgentsBody) -> Table {
             var table = Table(
                 headers: [
-                    "ID", "HOST", "SERVICE", "VERSION", "CONNECTED", "LAST SEEN", "LAG", "RECORDS", "DUPLICATES",
-                    "GAPS", "REFUSED",
+                    "ID", "HOST", "SERVICE", "VERSION", "CONNECTED", "LAST SEEN", "LAG", "BACKLOG", "RECORDS",
+                    "DUPLICATES", "GAPS", "REFUSED",
                 ],
                 rightAligned: [6, 7, 8, 9, 10])
             for agent in body.agents {
                 table.rows.append([
                     agent.id, agent.hostname, agent.labels["service"] ?? "-", agent.labels["version"] ?? "-",
                     agent.connected ? "yes" : "no", agent.last_seen,
-                    agent.lag_seconds.map { Format.duration(seconds: $0) } ?? "-", "\(agent.records)",
+                    agent.lag_seconds.map { Format.duration(seconds: $0) } ?? "-",
+                    agent.backlog_records.map { "\($0)" } ?? "-", "\(agent.records)",
                     "\(agent.duplicates)", "\(agent.gaps)", Self.refused(agent),
                 ])
             }

@@ -28,7 +28,10 @@ do {
         let build = "release build"
     #endif
     print("Vigil benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(build)")
-    if only == nil || only == "codec" { try CodecBenchmark.run() }
+    if only == nil || only == "codec" {
+        try CodecBenchmark.run()
+        try AuthorizationBenchmark.run()
+    }
     if only == nil || only == "store" {
         try await StoreBenchmark.run(events: Int(value("--events") ?? "") ?? 600_000)
     }

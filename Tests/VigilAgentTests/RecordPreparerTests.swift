@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigilProtocol
+import VigilTestSupport
 
 @testable import VigilAgent
 
@@ -71,6 +72,53 @@ struct RecordPreparerTests {
                 cache: &cache,
                 newEventID: { Data() })
         }
+    }
+
+    @Test("a record for a service the certificate (certs.sh --service) does not allow is refused at ingest")
+    func certificateServicesRefuse() throws {
+        let directory = try TestCertificates.directory()
+        let checkout = try CertificateServices.read(certificateFile: "\(directory)/agent-checkout-01.pem")
+        #expect(checkout == .only(["checkout", "checkout-worker"]))
+        #expect(try CertificateServices.read(certificateFile: "\(directory)/agent-fleet-01.pem") == .all)
+        #expect(try CertificateServices.read(certificateFile: "\(directory)/agent-web-01.pem") == .all)
+
+        let services = CertificateServices(checkout)
+        let guarded = RecordPreparer(service: "checkout", version: "1.4.0", services: services)
+        var cache = RecordPreparer.SuffixCache()
+        func prepare(_ record: Vigil_V1_Record) throws(ValidationError) -> [UInt8] {
+            let original: [UInt8] = (try? record.serializedBytes()) ?? []
+            return try guarded.prepare(
+                decoded: record, original: original, peer: nil, nowUnixNano: 1, cache: &cache,
+                newEventID: { Data(count: 16) })
+        }
+        var payments = IngestHarness.event(1)
+        payments.event.service = "payments"
+        // The fast path (id and time given), the slow one (no id), and the JSON path.
+        for record in [payments, { var r = payments; r.event.eventID = Data(); return r }()] {
+            do {
+                _ = try prepare(record)
+                Issue.record("a payments event was accepted")
+            } catch {
+                #expect(error.code == .unauthorized && error.field == "event.service")
+                #expect(error.message.contains(#"service "payments""#) && error.message.contains("checkout, checkout-worker"))
+            }
+        }
+        #expect(throws: ValidationError.self) {
+            _ = try guarded.prepare(record: payments, peer: nil, nowUnixNano: 1, newEventID: { Data(count: 16) })
+        }
+        var sample = Vigil_V1_Record()
+        sample.sample.metric = "queue.depth"
+        sample.sample.value = 3
+        sample.sample.labels = ["service": "payments"]
+        #expect(throws: ValidationError.self) { _ = try prepare(sample) }
+        // The agent's own service (filled in when the event names none) and the other granted one pass.
+        _ = try prepare(IngestHarness.event(2))
+        var worker = IngestHarness.event(3)
+        worker.event.service = "checkout-worker"
+        _ = try prepare(worker)
+        // A rotated certificate applies at once.
+        services.update(.all)
+        _ = try prepare(payments)
     }
 
     @Test("an invalid record is refused with the field named")

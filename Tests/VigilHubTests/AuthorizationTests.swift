@@ -88,6 +88,27 @@ struct AuthorizationTests {
         }
     }
 
+    @Test("the backlog an agent reports in its batches is the hub's figure for it until it disconnects")
+    func backlogReported() async throws {
+        try await TestHub.with { hub in
+            let client = try await connect(hub, agent: "web-01")
+            var frame = Records.batch(firstSeq: 1, Records.events(1...3))
+            frame.batch.backlogRecords = 4_200
+            try await client.send(frame)
+            _ = try await nextAck(client)
+            let agents = try #require(try await json(hub, "/v1/agents")["agents"] as? [[String: Any]])
+            #expect(agents.first?["backlog_records"] as? Int == 4_200)
+            let page = try await get(hub, "/?fragment=1")
+            #expect(page.contains(">4200<"), "the fleet page's agents table shows it")
+            await client.close()
+            #expect(
+                try await TestHub.eventually {
+                    let agents = try await json(hub, "/v1/agents")["agents"] as? [[String: Any]]
+                    return agents?.first?["connected"] as? Bool == false && agents?.first?["backlog_records"] == nil
+                })
+        }
+    }
+
     @Test("vigil:service:* lets an agent speak for every service; a certificate without service names does too")
     func wildcardAllows() async throws {
         try await TestHub.with { hub in

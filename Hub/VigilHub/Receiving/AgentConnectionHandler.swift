@@ -73,7 +73,12 @@ final class AgentConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        perform(machine.received(unwrapInboundIn(data), peer: peer), context: context)
+        let frame = unwrapInboundIn(data)
+        let action = machine.received(frame, peer: peer)
+        if case .store(let batch) = action, case .batch(let sent) = frame.body {
+            shared.counters.backlog(sent.backlogRecords, of: batch.agentID)
+        }
+        perform(action, context: context)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -32,6 +32,15 @@ public final class ReceiverCounters: Sendable {
 
     private let state = Mutex(Snapshot())
     private let agents = Mutex<[String: Int]>([:])
+    private let backlogs = Mutex<[String: UInt64]>([:])
+
+    /// What each agent connected here said it still holds after its last batch (`Batch.backlog_records`), by
+    /// agent id. In memory: an agent's figure is known to the hub (replica) it ships to, until it disconnects.
+    public var backlogRecords: [String: UInt64] { backlogs.withLock { $0 } }
+
+    func backlog(_ records: UInt64, of agentID: String) {
+        backlogs.withLock { $0[agentID] = records }
+    }
 
     /// Empty counters.
     public init() {}
@@ -86,6 +95,7 @@ public final class ReceiverCounters: Sendable {
             return (remaining <= 0, map.count)
         }
         state.withLock { $0.agentsConnected = count }
+        if last { _ = backlogs.withLock { $0.removeValue(forKey: agentID) } }
         return last
     }
 }

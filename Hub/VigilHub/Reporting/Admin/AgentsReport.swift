@@ -32,11 +32,15 @@ public struct AgentsReport: Sendable, Hashable, Codable {
         public var refusedByReason: [String: UInt64] = [:]
         /// The service of its last refused record, if any.
         public var lastRefusedService: String?
+        /// Records it still held after its last batch, as it said in that batch; null when it is not connected to
+        /// this hub (the hub it ships to knows it).
+        public var backlogRecords: UInt64?
 
         enum CodingKeys: String, CodingKey {
             case id, hostname, labels, connected, records, duplicates, gaps, streams, refused
             case refusedByReason = "refused_by_reason"
             case lastRefusedService = "last_refused_service"
+            case backlogRecords = "backlog_records"
             case agentVersion = "agent_version"
             case lastSeen = "last_seen"
             case lastSeenUnixNano = "last_seen_unix_nano"

@@ -119,6 +119,7 @@ public struct HubReporter: Sendable {
     /// The agents passing `filter`, as of now.
     public func agents(_ filter: AgentsFilter = AgentsFilter()) async throws(StoreError) -> AgentsReport {
         let at = now()
+        let backlogs = counters.backlogRecords
         let agents = try await store.agents().filter(filter.matches).map { agent in
             AgentsReport.Agent(
                 id: agent.agentID,
@@ -135,7 +136,8 @@ public struct HubReporter: Sendable {
                 streams: agent.streams,
                 refused: agent.refusedTotal,
                 refusedByReason: Dictionary(uniqueKeysWithValues: agent.refused.map { ($0.key.rawValue, $0.value) }),
-                lastRefusedService: agent.lastRefusedService)
+                lastRefusedService: agent.lastRefusedService,
+                backlogRecords: backlogs[agent.agentID])
         }
         return AgentsReport(agents: agents)
     }

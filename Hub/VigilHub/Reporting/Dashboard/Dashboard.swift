@@ -132,8 +132,8 @@ struct Dashboard: Sendable {
                 DashboardTable(
                     id: "agents", title: "Agents",
                     columns: [
-                        "agent", "hostname", "service", "version", "connected", "lag (s)", "last seen", "records",
-                        "duplicates", "gaps", "streams",
+                        "agent", "hostname", "service", "version", "connected", "lag (s)", "backlog", "last seen",
+                        "records", "duplicates", "gaps", "streams", "refused",
                     ],
                     rows: agents.agents.map { agent in
                         [
@@ -141,10 +141,14 @@ struct Dashboard: Sendable {
                             .init(agent.labels["version"] ?? ""),
                             .init(agent.connected ? "yes" : "no", style: agent.connected ? "ok" : "bad"),
                             agent.lagSeconds.map { .init(Format.trimmed($0, digits: 1), number: $0) } ?? "",
+                            agent.backlogRecords.map { .init("\($0)", number: Double($0)) } ?? "",
                             .init(agent.lastSeen), .init("\(agent.records)", number: Double(agent.records)),
                             .init("\(agent.duplicates)", number: Double(agent.duplicates)),
                             .init("\(agent.gaps)", number: Double(agent.gaps)),
                             .init("\(agent.streams)", number: Double(agent.streams)),
+                            .init(
+                                "\(agent.refused)", number: Double(agent.refused),
+                                style: agent.refused > 0 ? "bad" : nil),
                         ]
                     }, empty: "no agent has connected")))
         blocks.append(
