@@ -82,7 +82,8 @@ struct AuthorizationEndToEndTests {
             print(ok)
             """
         let accepted = try await onThread {
-            try runCommand(["python3", "-c", script, fleet.socket(4)]).text.trimmingCharacters(in: .whitespacesAndNewlines)
+            try runCommand(["python3", "-c", script, fleet.socket(4)]).text.trimmingCharacters(
+                in: .whitespacesAndNewlines)
         }
         #expect(accepted == "\(flood)", "web-04's agent took the flood in (it does not know the hub's policy)")
 

@@ -94,13 +94,20 @@ struct RecordPreparerTests {
         var payments = IngestHarness.event(1)
         payments.event.service = "payments"
         // The fast path (id and time given), the slow one (no id), and the JSON path.
-        for record in [payments, { var r = payments; r.event.eventID = Data(); return r }()] {
+        for record in [
+            payments,
+            {
+                var r = payments; r.event.eventID = Data(); return r
+            }(),
+        ] {
             do {
                 _ = try prepare(record)
                 Issue.record("a payments event was accepted")
             } catch {
                 #expect(error.code == .unauthorized && error.field == "event.service")
-                #expect(error.message.contains(#"service "payments""#) && error.message.contains("checkout, checkout-worker"))
+                #expect(
+                    error.message.contains(#"service "payments""#)
+                        && error.message.contains("checkout, checkout-worker"))
             }
         }
         #expect(throws: ValidationError.self) {

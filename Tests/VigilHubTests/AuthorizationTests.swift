@@ -11,7 +11,9 @@ import VigilProtocol
 /// for `checkout` and `checkout-worker`, `fleet-01` for `*`, `web-01` names no service.
 @Suite("Authorization: an agent speaks only for its services", .timeLimit(.minutes(2)))
 struct AuthorizationTests {
-    func connect(_ hub: TestHub, agent: String, labels: [String: String] = ["service": "checkout"]) async throws
+    func connect(
+        _ hub: TestHub, agent: String, labels: [String: String] = ["service": "checkout"]
+    ) async throws
         -> TestAgentClient
     {
         var options = TestAgentClient.Options()
@@ -170,7 +172,9 @@ struct AuthorizationTests {
         }
     }
 
-    @Test("a policy reload takes effect for a connected agent without a restart; a file that does not load changes nothing")
+    @Test(
+        "a policy reload takes effect for a connected agent without a restart; a file that does not load changes nothing"
+    )
     func reloadApplies() async throws {
         let allow = """
             authorization: { default: allow }

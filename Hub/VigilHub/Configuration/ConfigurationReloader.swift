@@ -39,7 +39,8 @@ public final class ConfigurationReloader: Service, Sendable {
 
     /// A reloader of `path`, whose configuration as started is `running`.
     public init(
-        path: String, running: HubConfiguration, authorization: AuthorizationState, checkInterval: Duration = .seconds(5),
+        path: String, running: HubConfiguration, authorization: AuthorizationState,
+        checkInterval: Duration = .seconds(5),
         logger: Logger, now: @escaping @Sendable () -> Int64
     ) {
         self.path = path

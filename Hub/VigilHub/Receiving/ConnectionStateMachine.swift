@@ -105,7 +105,9 @@ public struct ConnectionStateMachine: Sendable {
 
     /// A machine for a new connection. `overloaded` means the hub is at `max_connections`: the
     /// connection is rejected as soon as TLS is up. `authorization` holds the hub's policy (none by default).
-    public init(settings: Settings, overloaded: Bool = false, authorization: AuthorizationState = AuthorizationState(nil)) {
+    public init(
+        settings: Settings, overloaded: Bool = false, authorization: AuthorizationState = AuthorizationState(nil)
+    ) {
         self.settings = settings
         self.validator = RecordValidator(limits: settings.recordLimits)
         self.overloaded = overloaded

@@ -54,9 +54,11 @@ public final class RefusalLog: Sendable {
             metadata: [
                 "agent.id": "\(agentID)",
                 "records.refused": "\(due.records)",
-                "reasons": "\(due.reasons.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: ","))",
+                "reasons":
+                    "\(due.reasons.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: ","))",
                 "services": "\(due.services.sorted().joined(separator: ","))",
-                "since": due.lastLoggedUnixNano == .min ? "first" : "\(Duration.nanoseconds(time - due.lastLoggedUnixNano))",
+                "since": due.lastLoggedUnixNano == .min
+                    ? "first" : "\(Duration.nanoseconds(time - due.lastLoggedUnixNano))",
             ])
         return true
     }
