@@ -54,7 +54,7 @@ struct SQLiteEventStoreTests: StoreTestInput {
         #expect(
             try reopened.appliedMigrations() == [
                 "v1-streams-agents-records", "v2-alert-state", "v2-minute-rollups", "v3-drop-events-by-agent",
-                "v4-record-streams", "v5-decision-state", "v6-hourly-rollups",
+                "v4-record-streams", "v5-decision-state", "v6-hourly-rollups", "v7-refusals",
             ])
     }
 
