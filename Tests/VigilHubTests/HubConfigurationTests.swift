@@ -84,6 +84,33 @@ struct HubConfigurationTests {
                 == "hub.yaml: limits.max_frame_bytes: expected a positive integer up to 1073741824, got \"big\"")
     }
 
+    @Test("authorization: rules in order, globs on the agent id, and every bad key named with its path")
+    func authorizationPolicy() throws {
+        let policy = try #require(
+            try load(
+                tls + """
+                    authorization:
+                      default: deny
+                      agents:
+                        - { match: "checkout-*", services: [checkout, checkout-worker] }
+                        - { match: "*", services: ["*"] }
+                    """
+            ).authorization)
+        #expect(policy.grant(for: "checkout-07").grant == .only(["checkout", "checkout-worker"]))
+        #expect(policy.grant(for: "checkout-07").rule == 0)
+        #expect(policy.grant(for: "web-01").grant == .all && policy.grant(for: "web-01").rule == 1)
+        #expect(try load(tls + "authorization: { default: deny }").authorization?.grant(for: "x").grant == .only([]))
+        #expect(try load(tls).authorization == nil)
+
+        let missing = error(tls + "authorization: { agents: [] }")
+        #expect(missing?.keyPath == "authorization.default" && missing?.message.contains("allow or deny") == true)
+        let bad = error(tls + "authorization: { default: deny, agents: [{ match: web, services: [\"\"] }] }")
+        #expect(bad?.keyPath == "authorization.agents[0].services[0]")
+        #expect(bad?.message.contains("a service name of 1 to 256 bytes") == true)
+        let unknown = error(tls + "authorization: { default: deny, agents: [{ match: web, service: [a] }] }")
+        #expect(unknown?.code == .unknownKey && unknown?.keyPath == "authorization.agents[0].service")
+    }
+
     @Test("an unknown top-level key suggests the closest known one")
     func unknownTopLevelKey() {
         let failure = error(tls + "lisen: \"0.0.0.0:7443\"\n")

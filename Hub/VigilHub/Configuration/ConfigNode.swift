@@ -59,6 +59,19 @@ struct ConfigNode {
         }
     }
 
+    /// A string of 1 to `maxBytes` UTF-8 bytes without control characters (an id, a name, a glob); `what` names
+    /// it in the error ("a glob", "a service name").
+    func boundedText(
+        _ what: String, maxBytes: Int, orAlso alternative: String = ""
+    ) throws(HubConfigurationError)
+        -> String
+    {
+        try value(expected: "\(what) of 1 to \(maxBytes) bytes without control characters\(alternative)") { text in
+            (1...maxBytes).contains(text.utf8.count)
+                && !text.unicodeScalars.contains { $0.properties.generalCategory == .control } ? text : nil
+        }
+    }
+
     func positiveInteger(max: Int = Int.max) throws(HubConfigurationError) -> Int {
         let expected = max == Int.max ? "a positive integer" : "a positive integer up to \(max)"
         return try value(expected: expected) { text in

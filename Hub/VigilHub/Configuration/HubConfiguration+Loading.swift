@@ -62,10 +62,7 @@ extension HubConfiguration {
         if let node = map["admin_tls"] { adminTLS = try Self.adminTLS(node) }
         try checkAdminAccess(map)
         if let node = map["hub_id"] {
-            hubID = try node.value(expected: "1 to 128 bytes without control characters") { text in
-                (1...128).contains(text.utf8.count)
-                    && !text.unicodeScalars.contains { $0.properties.generalCategory == .control } ? text : nil
-            }
+            hubID = try node.boundedText("a name", maxBytes: 128)
         }
         if let node = map["store"] { store = try Self.store(node) }
         if let node = map["limits"] { limits = try Self.limits(node) }
@@ -89,22 +86,14 @@ extension HubConfiguration {
             for entry in try list.sequence(expected: "a list of { match: GLOB, services: [NAME, …] }") {
                 let rule = try entry.mapping(allowedKeys: ["match", "services"])
                 let match = try rule.required("match", hint: "a glob on the agent id, e.g. \"checkout-*\"")
-                    .value(expected: "a glob of 1 to 128 bytes without control characters") { text in
-                        (1...128).contains(text.utf8.count)
-                            && !text.unicodeScalars.contains { $0.properties.generalCategory == .control } ? text : nil
-                    }
+                    .boundedText("a glob", maxBytes: 128)
                 let servicesNode = try rule.required(
                     "services", hint: "the services a matching agent may speak for, e.g. [checkout], or [\"*\"]")
                 var names = Set<String>()
                 var all = false
                 for service in try servicesNode.sequence(expected: "a list of service names or \"*\"") {
-                    let name = try service.value(
-                        expected: "a service name of 1 to \(RecordLimits().maxNameBytes) bytes without control "
-                            + "characters, or \"*\" for every service"
-                    ) { text in
-                        (1...RecordLimits().maxNameBytes).contains(text.utf8.count)
-                            && !text.unicodeScalars.contains { $0.properties.generalCategory == .control } ? text : nil
-                    }
+                    let name = try service.boundedText(
+                        "a service name", maxBytes: RecordLimits().maxNameBytes, orAlso: ", or \"*\" for every service")
                     if name == "*" { all = true } else { names.insert(name) }
                 }
                 rules.append(.init(match: match, services: all ? .all : .only(names)))
