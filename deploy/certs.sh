@@ -89,8 +89,8 @@ while [[ $# -gt 0 ]]; do
             agent_services[$last_agent]+="${agent_services[$last_agent]:+ }$2"
             shift 2
             ;;
-        --agent-expired) need_value "$@"; expired_agents+=("$2"); shift 2 ;;
-        --agent-future) need_value "$@"; future_agents+=("$2"); shift 2 ;;
+        --agent-expired) need_value "$@"; expired_agents+=("$2"); last_agent=$2; shift 2 ;;
+        --agent-future) need_value "$@"; future_agents+=("$2"); last_agent=$2; shift 2 ;;
         --force-ca) force_ca=1; shift ;;
         --days) need_value "$@"; days=$2; shift 2 ;;
         --)
@@ -332,7 +332,9 @@ fi
 # The subjectAltName of agent `$1`: its DNS name and a URI vigil:service:NAME per --service.
 agent_san() {
     local san="DNS:$1" service services
-    read -r -a services <<<"${agent_services[$1]:-}"  # split on spaces, never glob ('*' stays '*')
+    # Split on spaces, never glob ('*' stays '*'); sorted and without repeats, so the order of the --service
+    # options does not make a new certificate.
+    read -r -a services <<<"$(tr ' ' '\n' <<<"${agent_services[$1]:-}" | LC_ALL=C sort -u | tr '\n' ' ')"
     for service in ${services[@]+"${services[@]}"}; do san+=", URI:vigil:service:$service"; done
     echo "$san"
 }

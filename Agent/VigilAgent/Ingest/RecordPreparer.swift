@@ -136,7 +136,10 @@ public struct RecordPreparer: Sendable {
         switch record.body {
         case .event(let event): try authorize(event.service, field: "event.service")
         case .sample(let sample):
-            if let service = sample.labels["service"] { try authorize(service, field: "sample.labels[\"service\"]") }
+            // An empty label speaks for no service, as at the hub.
+            if let service = sample.labels["service"], !service.isEmpty {
+                try authorize(service, field: "sample.labels[\"service\"]")
+            }
         case nil: break
         }
     }

@@ -12,6 +12,9 @@ import UnixSignals
 /// - A file that does not load (syntax, an unknown key, a bad value) changes nothing: the error is logged and
 ///   shown in `/v1/status`, and the policy in force stays until a file that loads replaces it.
 /// - Each reload is counted, with its time and outcome, for `/v1/status`.
+/// - Reloads run one at a time (SIGHUP and the file watch cannot interleave and leave an older read in force),
+///   and the watch reloads a changed file only once its stamp held for two looks in a row, so a file caught in
+///   the middle of a non-atomic write is not applied.
 public final class ConfigurationReloader: Service, Sendable {
     /// The outcome of the last reload, for `/v1/status`.
     public struct Status: Sendable, Hashable {
@@ -35,7 +38,8 @@ public final class ConfigurationReloader: Service, Sendable {
     private let authorization: AuthorizationState
     private let logger: Logger
     private let now: @Sendable () -> Int64
-    private let state: Mutex<(stamp: FileStamp, status: Status)>
+    private let state: Mutex<(applied: FileStamp, seen: FileStamp, status: Status)>
+    private let reloading = Mutex(())
 
     /// A reloader of `path`, whose configuration as started is `running`.
     public init(
@@ -49,7 +53,8 @@ public final class ConfigurationReloader: Service, Sendable {
         self.checkInterval = checkInterval
         self.logger = logger
         self.now = now
-        self.state = Mutex((FileStamp([path]), Status()))
+        let stamp = FileStamp([path])
+        self.state = Mutex((stamp, stamp, Status()))
     }
 
     /// The outcome of reloads so far.
@@ -75,20 +80,27 @@ public final class ConfigurationReloader: Service, Sendable {
         }
     }
 
-    /// Reloads when the file's stamp (mtime, size, inode) changed since the last look.
+    /// Reloads when the file's stamp (mtime, size, inode) differs from the one last applied and is the same as
+    /// at the previous look.
     public func reloadIfChanged() {
         let stamp = FileStamp([path])
-        let changed = state.withLock { s in
-            defer { s.stamp = stamp }
-            return s.stamp != stamp
+        let due = state.withLock { s in
+            defer { s.seen = stamp }
+            return s.applied != stamp && s.seen == stamp
         }
-        if changed { reload() }
+        if due { reload() }
     }
 
     /// Reads the file again and applies it; returns whether it loaded.
     @discardableResult
     public func reload() -> Bool {
+        reloading.withLock { _ in reloadNow() }
+    }
+
+    private func reloadNow() -> Bool {
         let time = now()
+        let stamp = FileStamp([path])
+        state.withLock { $0.applied = stamp }
         let loaded: HubConfiguration
         do {
             loaded = try HubConfiguration.load(path: path)
