@@ -83,8 +83,11 @@ struct SeqAudit: Sendable, Codable {
                     """)
             audit.streams = streams.count
             var refusedLeft: [String: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT agent_id, sum(records) FROM refusals GROUP BY agent_id") {
-                refusedLeft[row[0]] = row[1]
+            // A PostgreSQL snapshot copies the tables the audit reads; a store without refusals has no table.
+            if try db.tableExists("refusals") {
+                for row in try Row.fetchAll(db, sql: "SELECT agent_id, sum(records) FROM refusals GROUP BY agent_id") {
+                    refusedLeft[row[0]] = row[1]
+                }
             }
             // The agent databases are read after the hub's snapshot was taken (its first read above), so no seq the
             // snapshot holds can be newer than what the agents say they assigned: agents go on sampling meanwhile.
