@@ -39,14 +39,6 @@ public enum ServiceGrant: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The services both grants allow: the stricter of the two wins.
-    public func intersection(_ other: ServiceGrant) -> ServiceGrant {
-        switch (self, other) {
-        case (.all, let grant), (let grant, .all): grant
-        case (.only(let a), .only(let b)): .only(a.intersection(b))
-        }
-    }
-
     /// The granted names, sorted, for messages and status: `*` for every service, `none` for none.
     public var description: String {
         switch self {

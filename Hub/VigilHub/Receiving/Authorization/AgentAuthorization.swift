@@ -35,9 +35,6 @@ public struct AgentAuthorization: Sendable, Hashable {
     /// Whether every service is allowed, so that records need no check at all.
     public var allowsAll: Bool { certificate.isAll && policy.isAll }
 
-    /// The services allowed, for messages.
-    public var allowed: ServiceGrant { certificate.intersection(policy) }
-
     /// Why `service` is refused, in words for the `Reject` message and the log.
     public func explain(_ reason: RefusalReason, service: String) -> String {
         switch reason {
