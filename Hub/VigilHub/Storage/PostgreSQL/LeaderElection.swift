@@ -145,14 +145,31 @@ public final class LeaderElection: Service, Sendable {
 
     /// Runs `query` on the lock's session within ``deadline``; past it, closes the session (freeing the lock on
     /// the server, if the server still hears us) and throws.
+    ///
+    /// The answer and the deadline meet on the connection's event loop, not in a task: a hub whose concurrency
+    /// threads are busy (an evaluation, a burst of agents' backlogs after a failover) is late to resume, but the
+    /// server answered in time, and that is what the lock depends on. Timing the task would make a busy leader
+    /// step down, and a new one flap, exactly when the tier is under load.
     @discardableResult
     private func bounded(_ connection: PostgresConnection, _ query: PostgresQuery) async throws -> [PostgresRow] {
-        let logger = logger
-        return try await PostgresPool.race(within: deadline, location: self.connection.target.description) {
-            try await connection.query(query, logger: logger).collect()
-        } onTimeout: {
+        let loop = connection.eventLoop
+        let outcome = loop.makePromise(of: [PostgresRow].self)
+        // Whichever of the answer and the deadline comes first settles the outcome.
+        let settled = Atomic(false)
+        let timeout = PostgresPool.Timeout(
+            location: self.connection.target.description, seconds: deadline.components.seconds)
+        let timer = loop.scheduleTask(in: .nanoseconds(deadline.totalNanoseconds)) {
+            guard !settled.exchange(true, ordering: .relaxed) else { return }
+            outcome.fail(timeout)
             _ = connection.close() as EventLoopFuture<Void>
         }
+        // Its callbacks run on the connection's event loop.
+        connection.query(query, logger: logger).whenComplete { result in
+            guard !settled.exchange(true, ordering: .relaxed) else { return }
+            timer.cancel()
+            outcome.completeWith(result.map(\.rows))
+        }
+        return try await outcome.futureResult.get()
     }
 
     private func stepDown(because reason: String) {
