@@ -48,9 +48,9 @@ struct Replicas: Sendable {
         { [election] in await election.confirm() }
     }
 
-    /// After each of the leader's evaluations: its report, saved for the others.
-    var publish: @Sendable (RecommendationsReport) async -> Void {
-        { [store, now] report in try? await store.saveRecommendations(report, at: now()) }
+    /// After each of the leader's evaluations: its report, saved for the others with the instant it evaluated.
+    var publish: @Sendable (RecommendationsReport, Instant) async -> Void {
+        { [store] report, instant in try? await store.saveRecommendations(report, at: instant.nanosecondsSinceEpoch) }
     }
 
     /// The current alerts: this replica's while it leads, else the leader's last saved ones.

@@ -65,8 +65,9 @@ extension PostgresEventStore: DecisionStateStore, AlertStateStore {
         }
     }
 
-    /// Saves the leader's last recommendations, for the replicas that do not lead.
-    public func saveRecommendations(_ report: RecommendationsReport, at now: Int64) async throws(StoreError) {
+    /// Saves the leader's last recommendations, for the replicas that do not lead; `evaluated` is the instant
+    /// they were evaluated at (Unix nanoseconds), kept as the row's `updated`.
+    public func saveRecommendations(_ report: RecommendationsReport, at evaluated: Int64) async throws(StoreError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
@@ -78,7 +79,7 @@ extension PostgresEventStore: DecisionStateStore, AlertStateStore {
         do {
             try await pool.query(
                 """
-                INSERT INTO evaluation_results (kind, body, updated) VALUES ('recommendations', \(body), \(now))
+                INSERT INTO evaluation_results (kind, body, updated) VALUES ('recommendations', \(body), \(evaluated))
                 ON CONFLICT (kind) DO UPDATE SET body = excluded.body, updated = excluded.updated
                 """)
         } catch {
