@@ -16,13 +16,13 @@ extension Reliability {
         /// socket; the three agents list both replicas.
         static func start(
             _ name: String, tag: UInt8, server: PostgresServer, proxy: FaultProxy, storeTimeout: String = "30s",
-            hubSettings: String = ""
+            hubSettings: String = "", options: LoadGenerator.Options = .init()
         ) throws -> ScenarioRun {
             let database = try server.database(name.replacingOccurrences(of: "-", with: "_"))
             let viaProxy = "postgres://\(server.user)@127.0.0.1:\(proxy.port)/\(database)?sslmode=disable"
             let run = try ScenarioRun(
                 name, tag: tag, agents: 3, hubSettings: hubSettings, postgres: (server, database),
-                postgresURL: viaProxy,
+                postgresURL: viaProxy, options: options,
                 startHub: false,
                 startAgents: false)
             try addTimeout(run.fleet, timeout: storeTimeout)
@@ -162,13 +162,21 @@ extension Reliability {
                     for: 0s
                     keep_firing_for: 10m
                 """.write(toFile: rules, atomically: true, encoding: .utf8)
-                let interval = 2.0
+                // Half the default interval. The bound is 2 intervals; a leader killed in the middle of an
+                // evaluation loses it, so the worst gap is about 1.5 intervals (its last saved one, the lost one,
+                // the election's try) plus one evaluation's duration and the new leader's reload, each up to
+                // 1.5 s for these debug-built hubs on 2 loaded cores: a shorter interval measures them, not the
+                // failover.
+                let interval = 5.0
                 let run = try Self.start(
                     "leader-kill", tag: 25, server: server, proxy: proxy,
                     hubSettings: """
                         evaluation_interval: \(Int(interval))s
                         alerts: { rules: [\(rules)], webhooks: ["\(url.absoluteString)"] }
-                        """)
+                        """,
+                    // Paced below what the debug-built pair stores, so the minutes of evaluations this needs do not
+                    // leave minutes of backlog to drain.
+                    options: .init(ratePerSecond: 1500))
                 defer { run.stop() }
                 guard let database = run.fleet.postgres?.database else { throw TestFailure("no PostgreSQL store") }
                 func leader() throws -> String {
@@ -176,8 +184,8 @@ extension Reliability {
                         database,
                         "SELECT coalesce(string_agg(hub_id, ',' ORDER BY hub_id), '') FROM replicas WHERE leader")
                 }
-                // The leader's last evaluation (its hub's clock, nanoseconds), sampled every 100 ms: a gap between
-                // two successive values is a stretch without evaluations.
+                // The instant of the leader's last evaluation (its hub's clock, nanoseconds), sampled every 100 ms:
+                // a gap between two successive values is a stretch without evaluations.
                 let evaluations = Mutex<[Int64]>([])
                 let sampler = Task.detached {
                     while !Task.isCancelled {
@@ -213,7 +221,17 @@ extension Reliability {
                     let elapsed = (ContinuousClock.now - killed).components
                     takeovers.append(Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
                     try await Task.sleep(for: .seconds(3 * interval))
+                    func started() -> String? {
+                        try? server.psql(database, "SELECT started FROM replicas WHERE hub_id = '\(current)'")
+                    }
+                    let before = started()
                     if current == "hub-a" { try run.fleet.startHub() } else { try run.fleet.startReplica("hub-b") }
+                    // The next round kills the leader of a settled tier: the restarted replica has beaten (a new
+                    // `started` in its row) and run for an interval, past its start-up and its agents' reconnects.
+                    #expect(
+                        await eventually(10 * interval) { started().map { $0 != before } ?? false },
+                        "round \(round): the restarted \(current) never beat")
+                    try await Task.sleep(for: .seconds(interval))
                 }
                 try await Task.sleep(for: .seconds(2 * interval))
                 sampler.cancel()
