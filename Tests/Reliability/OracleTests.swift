@@ -41,4 +41,26 @@ struct OracleTests {
         #expect(verdict.isSound)
         #expect(verdict.acknowledged == 1 && verdict.unknown == 1)
     }
+
+    @Test("a write the hub must refuse is neither lost when absent nor phantom; stored, it is a breach")
+    func unauthorizedWrites() {
+        var ledger = Ledger()
+        for n: UInt8 in 1...4 {
+            ledger.record(Self.id(n), n == 4 ? .unknown : .acknowledged)
+            ledger.markUnauthorized(Self.id(n))
+        }
+        ledger.record(Self.id(5), .acknowledged)
+        let refused = Oracle.judge(ledger: ledger, stored: [Self.id(5): 1], skippedDuplicates: 0)
+        #expect(refused.isSound)
+        #expect(refused.lost == 0 && refused.refusedByHub == 3 && refused.unauthorizedStored == 0)
+        // The hub let one through (acknowledged) and one the client never heard back about: both breaches.
+        let leaked = Oracle.judge(
+            ledger: ledger, stored: [Self.id(2): 1, Self.id(4): 1, Self.id(5): 1], skippedDuplicates: 0)
+        #expect(!leaked.isSound)
+        #expect(leaked.unauthorizedStored == 2 && leaked.refusedByHub == 2 && leaked.lost == 0)
+        // Without the mark, an acknowledged write that is absent is lost, as before.
+        var unmarked = Ledger()
+        unmarked.record(Self.id(1), .acknowledged)
+        #expect(Oracle.judge(ledger: unmarked, stored: [:], skippedDuplicates: 0).lost == 1)
+    }
 }

@@ -28,9 +28,19 @@ final class LoadGenerator: @unchecked Sendable {
         /// request timed out) and sends the same events again on a new connection: the agent then holds
         /// both copies and the hub must skip one. nil = never.
         var abandonEvery: Int? = 15
+        /// Writes for a service the hub's policy does not let their agent speak for: every `every`th event of the
+        /// clients of `agents` names `service`. The ledger marks them; the hub must refuse them (see ``Ledger``).
+        var unauthorized: Unauthorized?
         /// Whether the application retries at all: off, it neither abandons chunks nor sends again what it got no
         /// answer for, so every repeat the hub sees comes from the agent and only the hwm can skip it.
         var retries = true
+
+        /// Events for a service some agents may not speak for.
+        struct Unauthorized: Sendable {
+            var agents: Set<Int>
+            var every: Int
+            var service: String
+        }
 
         /// These options with application retries off.
         var withoutRetries: Options {
@@ -109,6 +119,8 @@ final class LoadGenerator: @unchecked Sendable {
     private struct Pending {
         var id: Data
         var time: Int64
+        /// A service other than the agent's own label, for writes the hub must refuse.
+        var service: String?
     }
 
     private func feed(agent: Int, socket: String) -> (Ledger, [String: Int]) {
@@ -147,7 +159,14 @@ final class LoadGenerator: @unchecked Sendable {
             retries.removeFirst(chunk.count)
             while chunk.count < options.chunk {
                 counter += 1
-                chunk.append(Pending(id: eventID(agent: agent, counter: counter), time: Self.nowNanos()))
+                var write = Pending(id: eventID(agent: agent, counter: counter), time: Self.nowNanos())
+                if let unauthorized = options.unauthorized, unauthorized.agents.contains(agent),
+                    counter % UInt64(unauthorized.every) == 0
+                {
+                    write.service = unauthorized.service
+                    ledger.markUnauthorized(write.id)
+                }
+                chunk.append(write)
             }
             sent += chunk.count
             chunks += 1
@@ -197,7 +216,9 @@ final class LoadGenerator: @unchecked Sendable {
         for write in chunk {
             let hex = write.id.map { String(format: "%02x", $0) }.joined()
             let time = options.explicitTime ? "\"time_unix_nano\":\(write.time)," : ""
-            text += "{\"event_id\":\"\(hex)\",\(time)\"name\":\"request\",\"outcome\":\"ok\",\"duration_ms\":1.5}\n"
+            let service = write.service.map { "\"service\":\"\($0)\"," } ?? ""
+            text +=
+                "{\"event_id\":\"\(hex)\",\(time)\(service)\"name\":\"request\",\"outcome\":\"ok\",\"duration_ms\":1.5}\n"
         }
         return text
     }

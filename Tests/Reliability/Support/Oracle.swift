@@ -16,6 +16,12 @@ enum WriteOutcome: Int, Comparable, Codable, Sendable {
 /// (acknowledged > unknown > rejected: a retry of an unknown write that is acknowledged is acknowledged).
 struct Ledger: Sendable {
     private(set) var outcomes: [Data: WriteOutcome] = [:]
+    /// Writes for a service their agent may not speak for (the hub's authorization policy): the agent takes
+    /// them, the hub must refuse them, so acknowledged by the agent they are still never stored.
+    private(set) var unauthorized: Set<Data> = []
+
+    /// Marks a write as one the hub must refuse.
+    mutating func markUnauthorized(_ id: Data) { unauthorized.insert(id) }
 
     /// Records one attempt's outcome.
     mutating func record(_ id: Data, _ outcome: WriteOutcome) {
@@ -26,6 +32,7 @@ struct Ledger: Sendable {
     /// Adds another ledger's attempts.
     mutating func merge(_ other: Ledger) {
         for (id, outcome) in other.outcomes { record(id, outcome) }
+        unauthorized.formUnion(other.unauthorized)
     }
 
     /// Writes with the given final outcome.
@@ -46,6 +53,11 @@ struct Verdict: Sendable, Codable, CustomStringConvertible {
     var phantom = 0
     /// Refused with a reason, yet stored. Must be 0.
     var rejectedButStored = 0
+    /// For a service their agent may not speak for, acknowledged by the agent and (rightly) not stored: neither
+    /// lost nor phantom.
+    var refusedByHub = 0
+    /// For a service their agent may not speak for, yet stored: the hub let them through. Must be 0.
+    var unauthorizedStored = 0
     /// Unknown and present: reported.
     var recovered = 0
     /// Duplicates the hub skipped (`totals.duplicates`, both paths).
@@ -57,13 +69,16 @@ struct Verdict: Sendable, Codable, CustomStringConvertible {
 
     /// No loss, no duplicate, no phantom, nothing refused yet stored: by event id and by seq.
     var isSound: Bool {
-        lost == 0 && duplicated == 0 && phantom == 0 && rejectedButStored == 0 && (seq?.isSound ?? true)
+        lost == 0 && duplicated == 0 && phantom == 0 && rejectedButStored == 0 && unauthorizedStored == 0
+            && (seq?.isSound ?? true)
     }
 
     var description: String {
         "attempted \(attempted), acknowledged \(acknowledged), rejected \(rejected), unknown \(unknown); "
             + "lost \(lost), duplicated \(duplicated), phantom \(phantom), rejected-but-stored \(rejectedButStored), "
             + "recovered \(recovered), hub skipped \(skippedDuplicates) duplicates"
+            + (refusedByHub + unauthorizedStored > 0
+                ? "; refused by the hub \(refusedByHub), unauthorized yet stored \(unauthorizedStored)" : "")
             + (examples.isEmpty ? "" : "; examples \(examples)")
             + (seq.map {
                 "; by seq: \($0.events) events and \($0.samples) samples in \($0.streams) streams, lost \($0.lost), "
@@ -94,10 +109,19 @@ enum Oracle {
                 verdict.duplicated += copies - 1
                 example("duplicated", id)
             }
+            if ledger.unauthorized.contains(id) {
+                // Whatever the agent answered, the hub must not store it.
+                if copies > 0 {
+                    verdict.unauthorizedStored += 1
+                    example("unauthorized-stored", id)
+                } else if outcome == .acknowledged {
+                    verdict.refusedByHub += 1
+                }
+            }
             switch outcome {
             case .acknowledged:
                 verdict.acknowledged += 1
-                if copies == 0 {
+                if copies == 0 && !ledger.unauthorized.contains(id) {
                     verdict.lost += 1
                     example("lost", id)
                 }

@@ -84,7 +84,9 @@ final class ScenarioRun: @unchecked Sendable {
     {
         await generator.stop()
         let ledger = generator.ledger
-        let acknowledged = Set(ledger.outcomes.filter { $0.value == .acknowledged }.keys)
+        // What must reach the hub: the agents' acknowledged writes but those the hub refuses by policy.
+        let acknowledged = Set(ledger.outcomes.filter { $0.value == .acknowledged }.keys).subtracting(
+            ledger.unauthorized)
         let drainStart = Date()
         let countAtStart = (try? fleet.hubEventCount()) ?? 0
         let drained = await eventually(drainTimeout) {
@@ -161,6 +163,12 @@ final class ScenarioRun: @unchecked Sendable {
         #expect(verdict.duplicated == 0, "\(verdict)")
         #expect(verdict.phantom == 0, "\(verdict)")
         #expect(verdict.rejectedButStored == 0, "\(verdict)")
+        #expect(verdict.unauthorizedStored == 0, "\(verdict)")
+        if generator.settings.unauthorized != nil {
+            // Each refused write left a hole in its stream that the hub's refusal count explains.
+            #expect(verdict.refusedByHub > 0, "no write was refused by the hub; the policy proved nothing: \(verdict)")
+            #expect(audit.refused >= verdict.refusedByHub, "the hub's refusals do not explain the holes: \(verdict)")
+        }
         #expect(audit.duplicated == 0, "\(verdict)")
         #expect(audit.phantom == 0, "\(verdict)")
         // The probe's records were all stored before: the hwm must skip every one and the hub still acknowledge.
