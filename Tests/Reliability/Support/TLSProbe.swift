@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VigilProtocol
 import VigilTestSupport
 
@@ -42,11 +43,12 @@ enum TLSProbe {
 
     /// Connects to 127.0.0.1:`port` with `arguments`, writes `input` after the handshake, and (with
     /// `waitForClose`) reads until the hub closes; 20 s at most. Without it, the connection stays open for
-    /// `holdOpen` seconds after the input was written (for the hub's answers), then closes. `then` is written one
-    /// second after `input` (a Batch after the Welcome its Hello gets).
+    /// `holdOpen` seconds after the input was written (for the hub's answers), then closes; sooner once what the
+    /// hub sent satisfies `until`. `then` is written one second after `input` (a Batch after the Welcome its
+    /// Hello gets).
     static func run(
         port: Int, arguments: [String], input: [UInt8] = [], then: [UInt8] = [], waitForClose: Bool = true,
-        holdOpen: Double = 0
+        holdOpen: Double = 0, until: (@Sendable (Outcome) -> Bool)? = nil
     ) throws -> Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -65,6 +67,7 @@ enum TLSProbe {
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
+        let received = Mutex<[UInt8]>([])
         let writer = Thread {
             // A peer that hung up early (the hub rejected the hello) is an outcome, not a crash: the throwing
             // write, not the deprecated one that traps on EPIPE.
@@ -74,7 +77,13 @@ enum TLSProbe {
                 try? stdin.fileHandleForWriting.write(contentsOf: Data(then))
             }
             if !waitForClose {
-                Thread.sleep(forTimeInterval: holdOpen)
+                let deadline = Date(timeIntervalSinceNow: holdOpen)
+                while Date() < deadline {
+                    if let until, until(Outcome(status: 0, received: received.withLock { $0 }, diagnostics: "")) {
+                        break
+                    }
+                    Thread.sleep(forTimeInterval: min(0.05, max(0, deadline.timeIntervalSinceNow)))
+                }
                 kill(process.processIdentifier, SIGKILL)
             }
             try? stdin.fileHandleForWriting.close()
@@ -83,10 +92,12 @@ enum TLSProbe {
         let errors = Handoff()
         let reader = Thread { errors.set(stderr.fileHandleForReading.readDataToEndOfFile()) }
         reader.start()
-        let received = stdout.fileHandleForReading.readDataToEndOfFile()
+        while case let chunk = stdout.fileHandleForReading.availableData, !chunk.isEmpty {
+            received.withLock { $0 += chunk }
+        }
         process.waitUntilExit()
         return Outcome(
-            status: process.terminationStatus, received: Array(received),
+            status: process.terminationStatus, received: received.withLock { $0 },
             diagnostics: String(decoding: errors.wait(), as: UTF8.self))
     }
 

@@ -8,9 +8,10 @@ import VigilProtocol
 // arrays or `COPY`, see PostgresCommitRows), so a commit of thousands of records is a handful of statements.
 //
 // Order inside the transaction (the same in every replica, so two of them wait rather than deadlock):
-// streams (locked in key order), events, samples, stream counters, agents, rollup cells (in key order), the
-// commit's calls. What the commit stored is folded into the rollups here (see CommitFold), not by a job that
-// reads rows back after a watermark: with several writers a row can commit after one with a higher id.
+// streams (locked in key order), events, samples, stream counters, agents, refusals, rollup cells (in key
+// order), the commit's calls. What the commit stored is folded into the rollups here (see CommitFold), not by
+// a job that reads rows back after a watermark: with several writers a row can commit after one with a higher
+// id.
 
 extension PostgresEventStore {
     /// Deadlocks and serialisation failures between replicas are retried this often before the commit fails.
@@ -36,6 +37,14 @@ extension PostgresEventStore {
                 }
             } catch {
                 if attempt < Self.commitAttempts && Self.isRetryable(error) {
+                    // Replicas take their locks in one order, so this should not happen: when it does, the
+                    // server took deadlock_timeout to see it, and that delay is worth knowing about.
+                    logger.warning(
+                        "a commit met another replica's locks; it is tried again",
+                        metadata: [
+                            "store": "\(location)", "attempt": "\(attempt)", "batches": "\(batches.count)",
+                            "error": "\(Self.classify(error, as: .write, doing: "store \(batches.count) batches"))",
+                        ])
                     attempt += 1
                     continue
                 }
