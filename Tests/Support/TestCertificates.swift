@@ -62,3 +62,14 @@ public func makeTemporaryDirectory(_ name: String = #function) throws -> String 
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
+
+/// Writes zeros to `path` until its filesystem has no space left (a size-limited tmpfs, for disk-full tests).
+public func fillFilesystem(_ path: String) throws {
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    defer { try? handle.close() }
+    let chunk = Data(count: 256 * 1024)
+    while (try? handle.write(contentsOf: chunk)) != nil {}
+    let small = Data(count: 4096)
+    while (try? handle.write(contentsOf: small)) != nil {}
+}

@@ -38,6 +38,15 @@ public final class BatchCommitter: Service, Sendable {
         var busy = false
         var meter = RateMeter()
         var counters = CommitCounters()
+        var lastFailure: CommitFailure?
+    }
+
+    /// The most recent failed write (a commit, a hello or a disconnect), kept until a commit succeeds.
+    public struct CommitFailure: Sendable {
+        /// When the failed commit was attempted (Unix ns).
+        public var atUnixNano: Int64
+        /// Why it failed.
+        public var error: StoreError
     }
 
     /// The store written to.
@@ -74,6 +83,8 @@ public final class BatchCommitter: Service, Sendable {
     public var hasQueuedWork: Bool { queue.withLock { !$0.pending.isEmpty || $0.busy } }
     /// Records waiting to be committed.
     public var queuedRecords: Int { queue.withLock { $0.queuedRecords } }
+    /// The last write's failure when no commit has succeeded since; `nil` otherwise.
+    public var lastFailure: CommitFailure? { queue.withLock { $0.lastFailure } }
 
     /// Counters since start, and records stored per second over the last 10 s as of `nowUnixNano`.
     public func counters(atUnixNano nowUnixNano: Int64) -> (CommitCounters, Double) {
@@ -159,23 +170,34 @@ public final class BatchCommitter: Service, Sendable {
     private func perform(_ round: [Work]) async {
         switch round[0] {
         case .hello(let hello, let completion):
+            let at = now()
             do {
-                completion(.success(try await store.openStream(hello, at: now())))
+                completion(.success(try await store.openStream(hello, at: at)))
             } catch {
+                noteWrite(failure: CommitFailure(atUnixNano: at, error: error))
                 logger.error(
                     "cannot record an agent's hello", metadata: ["agent.id": "\(hello.agentID)", "error": "\(error)"])
                 completion(.failure(error))
             }
         case .disconnect(let agentID):
+            let at = now()
             do {
-                try await store.markDisconnected(agentID: agentID, at: now())
+                try await store.markDisconnected(agentID: agentID, at: at)
             } catch {
+                noteWrite(failure: CommitFailure(atUnixNano: at, error: error))
                 logger.warning(
                     "cannot mark an agent disconnected", metadata: ["agent.id": "\(agentID)", "error": "\(error)"])
             }
         case .batch:
             await commit(round)
         }
+    }
+
+    /// A hello's or a disconnect's failed write: a store that refuses them cannot take batches either. Their
+    /// successes do not clear a batch commit's failure: a one-row write can fit where a batch does not (a
+    /// nearly full disk).
+    private func noteWrite(failure: CommitFailure) {
+        queue.withLock { $0.lastFailure = failure }
     }
 
     private func commit(_ round: [Work]) async {
@@ -194,11 +216,15 @@ public final class BatchCommitter: Service, Sendable {
                     q.meter.add(UInt64(outcome.stored), atSecond: at / 1_000_000_000)
                 }
                 q.counters.commits += 1
+                q.lastFailure = nil
             }
             for (completion, outcome) in zip(completions, outcomes) { completion(.success(outcome)) }
         } catch {
             let refused = batches.reduce(0) { $0 + $1.records.count }
-            queue.withLock { $0.counters.commitFailures += 1 }
+            queue.withLock { q in
+                q.counters.commitFailures += 1
+                q.lastFailure = CommitFailure(atUnixNano: at, error: error)
+            }
             logger.error(
                 "store write failed; batches not acknowledged (agents will send them again)",
                 metadata: ["store.error": "\(error)", "batches": "\(batches.count)", "records": "\(refused)"])

@@ -38,6 +38,10 @@ public protocol EventStore: Sendable {
     /// Upkeep ahead of time, run with each retention pass: the PostgreSQL store makes the coming days'
     /// partitions before any record needs them. Nothing to do for SQLite.
     func prepareAhead(at nowUnixNano: Int64) async throws(StoreError)
+    /// Whether a commit could start now, without writing anything: SQLite takes and releases the write lock
+    /// (another process holding it, or a file that cannot be written, fails here); PostgreSQL asks the server
+    /// whether it takes writes (a standby or a read-only session does not). For `/readyz`.
+    func probeWritable() async throws(StoreError)
 }
 
 extension EventStore {

@@ -28,7 +28,7 @@ extension Reliability {
                 #expect(await run.generator.waitForProgress(300))
                 let rejectedBefore = run.generator.rejectedCount.load(ordering: .relaxed)
                 let filler = "\(mount)/filler"
-                try Self.fill(filler)
+                try fillFilesystem(filler)
                 run.fault("disk full")
                 // The hub is paused while the disk is full, so the buffer has to grow: while it ships, the pages
                 // freed by acknowledged records hold new ones, and a full disk need not refuse anything (2 of 20
@@ -51,17 +51,6 @@ extension Reliability {
             #expect(
                 reasons.allSatisfy { $0.localizedCaseInsensitiveContains("full") || $0.contains("space") },
                 "each refusal must say the disk is full: \(Array(reasons))")
-        }
-
-        /// Writes zeros to `path` until the filesystem has no space left.
-        static func fill(_ path: String) throws {
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
-            let chunk = Data(count: 256 * 1024)
-            while (try? handle.write(contentsOf: chunk)) != nil {}
-            let small = Data(count: 4096)
-            while (try? handle.write(contentsOf: small)) != nil {}
         }
     }
 }

@@ -183,4 +183,5 @@ final class MutantStore: EventStore, Sendable {
     func deleteRaw(olderThan cutoff: Int64, limit: Int) async throws(StoreError) -> Int {
         try await store.deleteRaw(olderThan: cutoff, limit: limit)
     }
+    func probeWritable() async throws(StoreError) { try await store.probeWritable() }
 }

@@ -62,16 +62,23 @@ struct AdminAuthMiddleware: RouterMiddleware {
     typealias Context = AdminRequestContext
 
     static let cookie = "vigil_token"
-    static let open: Set<String> = ["/signin", "/signout", "/assets/dashboard.css", "/assets/dashboard.js"]
+    static let open: Set<String> = [
+        "/signin", "/signout", "/assets/dashboard.css", "/assets/dashboard.js", "/healthz", "/readyz",
+    ]
 
     let access: AdminAccess
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard access.required, !Self.open.contains(request.uri.path) else { return try await next(request, context) }
+        guard access.required else { return try await next(request, context) }
         var context = context
         let presented = Self.bearer(request) ?? Self.cookieToken(request)
+        if Self.open.contains(request.uri.path) {
+            // Open to all, but a valid token still says who asks (`/readyz` shows details to the signed-in).
+            context.principal = presented.flatMap { access.principal(token: $0) }
+            return try await next(request, context)
+        }
         if let presented, let principal = access.principal(token: presented) {
             context.principal = principal
             return try await next(request, context)

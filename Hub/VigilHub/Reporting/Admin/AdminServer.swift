@@ -7,7 +7,8 @@ import NIOCore
 import NIOSSL
 import ServiceLifecycle
 
-/// The admin HTTP API (DESIGN §6) on Hummingbird: `GET /v1/status`, `/v1/agents`, `/v1/alerts`, `/metrics`, and
+/// The admin HTTP API (DESIGN §6) on Hummingbird: `GET /healthz` and `/readyz` (probes, open without a
+/// token), `/v1/status`, `/v1/agents`, `/v1/alerts`, `/metrics`, and
 /// with a decision engine `/v1/versions` and `/v1/recommendations` (AdminServer+Decisions).
 /// Binds to the configured admin address, loopback by default. Read-only: nothing here changes
 /// what is stored.
@@ -45,6 +46,16 @@ public struct AdminServer: Service {
         router.add(middleware: AdminErrorMiddleware())
         router.add(middleware: AdminAuthMiddleware(access: access))
         Self.addSignInRoutes(to: router, access: access, secure: tls != nil)
+        // Probes: alive while the server answers; ready while a commit could succeed (ReadinessReport).
+        router.get("/healthz") { request, _ -> Response in
+            try Self.checkNoParameters(request)
+            return try Self.json(["status": "alive", "hub_id": reporter.hubID])
+        }
+        router.get("/readyz") { request, context -> Response in
+            try Self.checkNoParameters(request)
+            let report = await reporter.readiness(detailed: !access.required || context.principal != nil)
+            return try Self.json(report, status: report.ready ? .ok : .serviceUnavailable)
+        }
         router.get("/v1/status") { request, _ -> Response in
             try Self.checkNoParameters(request)
             return try Self.json(try await reporter.status())

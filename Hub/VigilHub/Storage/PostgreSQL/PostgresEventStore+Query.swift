@@ -7,6 +7,22 @@ import PostgresNIO
 // snapshots: they never block ingest), so every replica answers the same.
 
 extension PostgresEventStore {
+    public func probeWritable() async throws(StoreError) {
+        let answer: (Bool, String)?
+        do {
+            answer = try await pool.query(
+                "SELECT pg_is_in_recovery(), current_setting('transaction_read_only')"
+            ).decode((Bool, String).self).first
+        } catch {
+            throw Self.classify(error, as: .write, doing: "ask whether the server takes writes")
+        }
+        if let (recovering, readOnly) = answer, recovering || readOnly == "on" {
+            throw StoreError(
+                code: .write,
+                message: "\(location) does not take writes (\(recovering ? "a standby in recovery" : "read-only"))")
+        }
+    }
+
     public func totals() async throws(StoreError) -> StoreTotals {
         try await readTotals()
     }

@@ -2,6 +2,17 @@ import Foundation
 import GRDB
 
 extension SQLiteEventStore {
+    public func probeWritable() async throws(StoreError) {
+        do {
+            try await pool.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                try db.execute(sql: "ROLLBACK")
+            }
+        } catch {
+            throw Self.classify(error, as: .write, doing: "take the write lock")
+        }
+    }
+
     public func totals() async throws(StoreError) -> StoreTotals {
         do {
             return try await pool.read { db in
