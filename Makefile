@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 SWIFT ?= swift
 APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libfaketime postgresql-15 curl chromium \
-	chromium-driver
+	chromium-driver systemd
 PG_BIN := /usr/lib/postgresql/15/bin
 INTEROP_PEER := Tests/Interop/build/vigil-interop-peer
 BENCH_SCRATCH := .build-bench

@@ -6,7 +6,12 @@ extension VigilAgentCommand {
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "status",
-            abstract: "Print the agent's backlog, rates, drops and hub connection from its database."
+            abstract: "Print the agent's backlog, rates, drops and hub connection from its database.",
+            discussion: """
+                With --check, print nothing when the agent runs and reaches a hub, else one line per problem, \
+                and exit 1 when the agent is not running (or has no status yet), 2 when it has not reached a \
+                hub for longer than --hub-silence: a liveness probe or a monitoring check.
+                """
         )
 
         @OptionGroup var config: ConfigOption
@@ -16,6 +21,19 @@ extension VigilAgentCommand {
 
         @Flag(help: "Print the status document as JSON.")
         var json = false
+
+        @Flag(help: "Check instead of printing: exit 0 when running and reaching a hub, 1 or 2 when not.")
+        var check = false
+
+        @Option(help: "With --check: how long without reaching a hub is a failure (e.g. 90s, 5m).")
+        var hubSilence: String = "5m"
+
+        func validate() throws {
+            guard ConfigurationValue.duration(hubSilence) != nil else {
+                throw ValidationError(
+                    "--hub-silence: '\(hubSilence.prefix(40))' is not a duration (a whole number and ms, s, m, h or d)")
+            }
+        }
 
         func run() async throws {
             let path = try database ?? config.load().buffer.path
@@ -31,6 +49,15 @@ extension VigilAgentCommand {
             } catch {
                 print("cannot read agent status: \(error)")
                 throw ExitCode(1)
+            }
+            if check {
+                let silence = ConfigurationValue.duration(hubSilence) ?? .seconds(300)
+                let (notRunning, lines) = status.problems(
+                    nowUnixNano: Int64(Date().timeIntervalSince1970 * 1e9), hubSilence: silence)
+                for line in lines { print("\(status.agentID): \(line)") }
+                if notRunning { throw ExitCode(1) }
+                if !lines.isEmpty { throw ExitCode(2) }
+                return
             }
             if json {
                 let encoder = JSONEncoder()

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
+/// `vigil-agent status --check` against the built agent and hub, as a probe runs it: 0 when the agent runs
+/// and reaches a hub, 2 when it has not reached one for longer than `--hub-silence`, 1 when it is not running.
+@Suite("Agent status check", .serialized)
+struct AgentStatusCheckTests {
+    static func check(_ fleet: Fleet, _ n: Int, _ arguments: [String] = []) throws -> CommandResult {
+        try runCommand(
+            [
+                Daemon.binaryDirectory.appendingPathComponent("vigil-agent").path, "status", "--check", "--config",
+                "\(fleet.directory)/agent-\(n).yaml",
+            ] + arguments, mergingErrors: true)
+    }
+
+    @Test("0 while connected; 2 once the hub is gone longer than --hub-silence; 1 after kill -9; bad flags named")
+    func probe() async throws {
+        let fleet = try Fleet(name: "statuscheck")
+        defer { fleet.stop() }
+        // Before the agent ever ran: no status document.
+        try fleet.configureAgent(1)
+        let none = try Self.check(fleet, 1)
+        #expect(none.status == 1, "\(none.text)")
+        #expect(none.text.contains("no agent database"), "\(none.text)")
+        try fleet.startHub()
+        try fleet.startAgent(1)
+        #expect(await eventually(30) { (try? Self.check(fleet, 1).status) == 0 }, "never healthy while connected")
+        #expect(try Self.check(fleet, 1).text.isEmpty, "a healthy check prints nothing")
+        // The hub dies: within the silence allowed the check passes, past it the check fails naming why.
+        fleet.killHub()
+        #expect(await eventually(30) { (try? Self.check(fleet, 1, ["--hub-silence", "1s"]).status) == 2 })
+        let silent = try Self.check(fleet, 1, ["--hub-silence", "1s"])
+        #expect(silent.text.contains("web-01: no hub reached for"), "\(silent.text)")
+        #expect(try Self.check(fleet, 1, ["--hub-silence", "10m"]).status == 0)
+        let bad = try Self.check(fleet, 1, ["--hub-silence", "soon"])
+        #expect(bad.status != 0 && bad.text.contains("--hub-silence") && bad.text.contains("soon"), "\(bad.text)")
+        // The agent dies: its last status goes stale, and the check says it is not running.
+        fleet.agent(1)?.kill9()
+        #expect(await eventually(30) { (try? Self.check(fleet, 1, ["--hub-silence", "10m"]).status) == 1 })
+        #expect(try Self.check(fleet, 1).text.contains("web-01: not running"))
+    }
+}

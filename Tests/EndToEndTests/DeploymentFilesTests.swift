@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
+/// What `deploy/` hands an operator, checked with the tools they would use: the systemd units with
+/// `systemd-analyze verify` and `security --offline=yes`.
+@Suite("Deployment files", .timeLimit(.minutes(3)))
+struct DeploymentFilesTests {
+    static let units = ["vigil-agent", "vigil-hub"]
+
+    /// `unit` from deploy/systemd with `/usr/bin/` pointed at the built binaries (verify checks that each
+    /// command exists), written into `directory`; returns its path.
+    static func installable(_ unit: String, text: String? = nil, in directory: String) throws -> String {
+        let source = TestCertificates.root.appendingPathComponent("deploy/systemd/\(unit).service").path
+        let original = try text ?? String(contentsOfFile: source, encoding: .utf8)
+        let path = "\(directory)/\(unit).service"
+        try original.replacingOccurrences(of: "/usr/bin/", with: Daemon.binaryDirectory.path + "/")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// `systemd-analyze security --offline=yes` of `path`: the overall exposure and its verdict word.
+    static func exposure(_ path: String) throws -> (score: Double, verdict: String, output: String) {
+        let result = try runCommand(
+            ["systemd-analyze", "security", "--offline=yes", "--no-pager", path], mergingErrors: true)
+        // "→ Overall exposure level for vigil-agent.service: 1.2 OK 🙂"
+        guard let line = result.text.split(separator: "\n").first(where: { $0.contains("Overall exposure level") }),
+            let colon = line.lastIndex(of: ":")
+        else { throw TestFailure("no exposure line in: \(result.text)") }
+        let words = line[line.index(after: colon)...].split(separator: " ")
+        guard words.count >= 2, let score = Double(words[0]) else { throw TestFailure("cannot read: \(line)") }
+        return (score, String(words[1]), result.text)
+    }
+
+    @Test("each unit passes systemd-analyze verify and is hardened to an exposure of at most 2.0 (OK)")
+    func systemdUnits() throws {
+        let directory = try makeTemporaryDirectory("units")
+        for unit in Self.units {
+            let path = try Self.installable(unit, in: directory)
+            let verify = try runCommand(["systemd-analyze", "verify", path], mergingErrors: true)
+            #expect(verify.status == 0, "\(unit): \(verify.text)")
+            #expect(!verify.text.contains(unit), "\(unit) has warnings: \(verify.text)")
+            let (score, verdict, output) = try Self.exposure(path)
+            #expect(score <= 2.0 && verdict == "OK", "\(unit): exposure \(score) \(verdict)\n\(output)")
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            for setting in [
+                "User=vigil", "Group=vigil", "StateDirectory=vigil", "ProtectSystem=strict", "ProtectHome=yes",
+                "PrivateTmp=yes", "NoNewPrivileges=yes", "CapabilityBoundingSet=\n", "SystemCallFilter=@system-service",
+                "Restart=on-failure",
+            ] {
+                #expect(text.contains(setting), "\(unit) lacks \(setting)")
+            }
+        }
+        // The agent's socket directory, and a stop that outwaits its drain (shutdown.drain_timeout, 5 s).
+        let agent = try String(contentsOfFile: "\(directory)/vigil-agent.service", encoding: .utf8)
+        #expect(agent.contains("RuntimeDirectory=vigil\n"))
+        let stop = agent.split(separator: "\n").first { $0.hasPrefix("TimeoutStopSec=") }
+        #expect(stop.flatMap { Int($0.dropFirst("TimeoutStopSec=".count).dropLast()) }.map { $0 > 5 } == true)
+    }
+
+    @Test("the checks can fail: a broken unit fails verify, an unhardened one scores over 2.0")
+    func checksCanFail() throws {
+        let directory = try makeTemporaryDirectory("units")
+        let broken = try Self.installable(
+            "vigil-agent", text: "[Service]\nExecStart=/usr/bin/vigil-nonexistent run\nRestart=sometimes\n",
+            in: directory)
+        #expect(try runCommand(["systemd-analyze", "verify", broken], mergingErrors: true).status != 0)
+        let plain = try Self.installable(
+            "vigil-hub", text: "[Service]\nExecStart=/usr/bin/vigil-hub serve\n", in: directory)
+        let (score, verdict, _) = try Self.exposure(plain)
+        #expect(score > 2.0 && verdict != "OK", "an unhardened unit scored \(score) \(verdict)")
+    }
+}
