@@ -3,7 +3,8 @@ import Testing
 import VigilTestSupport
 
 /// What `deploy/` hands an operator, checked with the tools they would use: the systemd units with
-/// `systemd-analyze verify` and `security --offline=yes`.
+/// `systemd-analyze verify` and `security --offline=yes`, the example configurations with the built
+/// binaries' `check-config`, and each unit's own check-config line run on them.
 @Suite("Deployment files", .timeLimit(.minutes(3)))
 struct DeploymentFilesTests {
     static let units = ["vigil-agent", "vigil-hub"]
@@ -69,5 +70,45 @@ struct DeploymentFilesTests {
             "vigil-hub", text: "[Service]\nExecStart=/usr/bin/vigil-hub serve\n", in: directory)
         let (score, verdict, _) = try Self.exposure(plain)
         #expect(score > 2.0 && verdict != "OK", "an unhardened unit scored \(score) \(verdict)")
+    }
+
+    /// The built binary `name`.
+    static func binary(_ name: String) -> String { Daemon.binaryDirectory.appendingPathComponent(name).path }
+
+    @Test("deploy/agent.yaml and deploy/hub.yaml pass check-config and name every key check-config prints")
+    func exampleConfigurations() throws {
+        for (binary, file) in [("vigil-agent", "agent.yaml"), ("vigil-hub", "hub.yaml")] {
+            let path = TestCertificates.root.appendingPathComponent("deploy/\(file)").path
+            let checked = try runCommand([Self.binary(binary), "check-config", path], mergingErrors: true)
+            #expect(checked.status == 0, "\(file): \(checked.text)")
+            // Every key the binary knows (check-config prints each with its value) is in the example, set or
+            // shown in a comment.
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let keys = checked.text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap {
+                $0.split(separator: ":", maxSplits: 1).first.map(String.init)
+            }
+            #expect(keys.count > 20, "\(file): check-config printed too few keys: \(checked.text)")
+            for key in keys {
+                let leaf = key.split(separator: ".").last.map(String.init) ?? key
+                #expect(text.contains("\(leaf):"), "\(file) does not mention \(key)")
+            }
+        }
+    }
+
+    @Test("each unit's ExecStartPre line (check-config) accepts the example configuration")
+    func unitsCheckTheirConfiguration() throws {
+        for (unit, file) in [("vigil-agent", "agent.yaml"), ("vigil-hub", "hub.yaml")] {
+            let text = try String(
+                contentsOfFile: TestCertificates.root.appendingPathComponent("deploy/systemd/\(unit).service").path,
+                encoding: .utf8)
+            let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("ExecStartPre=") })
+            let words = line.dropFirst("ExecStartPre=".count).split(separator: " ").map { word -> String in
+                word == "/etc/vigil/\(file)"
+                    ? TestCertificates.root.appendingPathComponent("deploy/\(file)").path
+                    : word.replacingOccurrences(of: "/usr/bin/", with: Daemon.binaryDirectory.path + "/")
+            }
+            let result = try runCommand(words, mergingErrors: true)
+            #expect(result.status == 0, "\(unit): \(words.joined(separator: " ")): \(result.text)")
+        }
     }
 }
