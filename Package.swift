@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // Wire protocol: generated messages, frame codec, batch building, validation. Shared by agent and hub.
@@ -33,7 +35,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Protocol",
-            exclude: ["vigil.proto", "Generated/vigil.proto.sha256"],
+            exclude: ["vigil.proto", "Generated/vigil.proto.sha256", "Configuration"],
+            swiftSettings: strict
+        ),
+        // Configuration checks shared by agent and hub (check-config): the TLS file set.
+        .target(
+            name: "VigilConfiguration",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            path: "Protocol/Configuration",
             swiftSettings: strict
         ),
         // Agent: sampling, ingest, buffer, shipping.
@@ -57,6 +69,7 @@ let package = Package(
             name: "vigil-agent",
             dependencies: [
                 "VigilAgent",
+                "VigilConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -94,6 +107,7 @@ let package = Package(
             name: "vigil-hub",
             dependencies: [
                 "VigilHub",
+                "VigilConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

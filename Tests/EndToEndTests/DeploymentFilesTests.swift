@@ -75,11 +75,28 @@ struct DeploymentFilesTests {
     /// The built binary `name`.
     static func binary(_ name: String) -> String { Daemon.binaryDirectory.appendingPathComponent(name).path }
 
+    /// deploy/`file` with `/etc/vigil/` pointed at a directory holding what it names there (certificates
+    /// from deploy/certs.sh for agent web-01 and the hub), written beside them; returns its path.
+    static func exampleWithFiles(_ file: String) throws -> String {
+        let directory = try makeTemporaryDirectory("etc-vigil")
+        try TestCertificates.make(into: directory, arguments: ["--agent", "web-01"])
+        let manager = FileManager.default
+        try manager.copyItem(atPath: "\(directory)/agent-web-01.pem", toPath: "\(directory)/agent.pem")
+        try manager.copyItem(atPath: "\(directory)/agent-web-01.key", toPath: "\(directory)/agent.key")
+        let text = try String(
+            contentsOfFile: TestCertificates.root.appendingPathComponent("deploy/\(file)").path, encoding: .utf8)
+        let path = "\(directory)/\(file)"
+        try text.replacingOccurrences(of: "/etc/vigil/", with: directory + "/")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     @Test("deploy/agent.yaml and deploy/hub.yaml pass check-config and name every key check-config prints")
     func exampleConfigurations() throws {
         for (binary, file) in [("vigil-agent", "agent.yaml"), ("vigil-hub", "hub.yaml")] {
             let path = TestCertificates.root.appendingPathComponent("deploy/\(file)").path
-            let checked = try runCommand([Self.binary(binary), "check-config", path], mergingErrors: true)
+            let checked = try runCommand(
+                [Self.binary(binary), "check-config", try Self.exampleWithFiles(file)], mergingErrors: true)
             #expect(checked.status == 0, "\(file): \(checked.text)")
             // Every key the binary knows (check-config prints each with its value) is in the example, set or
             // shown in a comment.
@@ -102,9 +119,10 @@ struct DeploymentFilesTests {
                 contentsOfFile: TestCertificates.root.appendingPathComponent("deploy/systemd/\(unit).service").path,
                 encoding: .utf8)
             let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("ExecStartPre=") })
+            let example = try Self.exampleWithFiles(file)
             let words = line.dropFirst("ExecStartPre=".count).split(separator: " ").map { word -> String in
                 word == "/etc/vigil/\(file)"
-                    ? TestCertificates.root.appendingPathComponent("deploy/\(file)").path
+                    ? example
                     : word.replacingOccurrences(of: "/usr/bin/", with: Daemon.binaryDirectory.path + "/")
             }
             let result = try runCommand(words, mergingErrors: true)
