@@ -62,6 +62,8 @@ extension VigilAgentCommand {
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                // snake_case, as the hub's API: one JSON convention (docs/json.md).
+                encoder.keyEncodingStrategy = .convertToSnakeCase
                 print(String(decoding: try encoder.encode(status), as: UTF8.self))
                 return
             }
