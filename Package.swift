@@ -38,12 +38,13 @@ let package = Package(
             exclude: ["vigil.proto", "Generated/vigil.proto.sha256", "Configuration"],
             swiftSettings: strict
         ),
-        // Configuration checks shared by agent and hub (check-config): the TLS file set.
+        // The configuration layer shared by agent and hub: --set overrides, check-config's TLS file checks.
         .target(
             name: "VigilConfiguration",
             dependencies: [
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Yams", package: "Yams"),
             ],
             path: "Protocol/Configuration",
             swiftSettings: strict
@@ -53,6 +54,7 @@ let package = Package(
             name: "VigilAgent",
             dependencies: [
                 "VigilProtocol",
+                "VigilConfiguration",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -84,6 +86,7 @@ let package = Package(
             name: "VigilHub",
             dependencies: [
                 "VigilProtocol",
+                "VigilConfiguration",
                 "VigilAnalytics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -147,6 +150,7 @@ let package = Package(
             name: "VigilAgentTests",
             dependencies: [
                 "VigilAgent",
+                "VigilConfiguration",
                 "VigilTestSupport",
                 "VigilProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -170,6 +174,7 @@ let package = Package(
         .testTarget(
             name: "VigilHubTests",
             dependencies: [
+                "VigilConfiguration",
                 "VigilHub",
                 "VigilTestSupport",
                 "VigilProtocol",

@@ -17,10 +17,24 @@ extension VigilAgentCommand {
         @Argument(help: "The configuration file.")
         var file: String
 
+        @Option(
+            name: .customLong("set"),
+            help: ArgumentHelp("Override one key, as for run (repeatable).", valueName: "key.path=value"))
+        var sets: [String] = []
+
+        @Flag(help: "After each value, say where it came from: the file, a --set flag, or the default.")
+        var effective = false
+
         func run() async throws {
             do {
-                let configuration = try AgentConfiguration.load(path: file)
-                print(configuration.renderedSummary())
+                let overrides = try sets.map { argument throws(ConfigurationOverride.SyntaxError) in
+                    try ConfigurationOverride(parsing: argument)
+                }
+                let (configuration, fileKeys) = try AgentConfiguration.loadDocument(path: file, overrides: overrides)
+                let summary = configuration.renderedSummary()
+                print(
+                    effective
+                        ? EffectiveSummary.annotate(summary, fileKeys: fileKeys, overrides: overrides) : summary)
                 let findings = TLSFilesCheck.check(
                     ca: configuration.tls.ca, cert: configuration.tls.cert, key: configuration.tls.key,
                     identity: configuration.agentID)

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import VigilAnalytics
+import VigilConfiguration
 
 /// What a hub keeps its data and decisions in: ``SQLiteEventStore`` on one box, ``PostgresEventStore`` for
 /// several replicas.
@@ -61,6 +62,7 @@ public struct HubRuntime: Sendable {
     public static func make(
         configuration: HubConfiguration,
         configurationPath: String? = nil,
+        overrides: [ConfigurationOverride] = [],
         logger: Logger = Logger(label: "vigil.hub"),
         tlsCheckInterval: Duration = .seconds(5),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -99,7 +101,8 @@ public struct HubRuntime: Sendable {
         let authorization = AuthorizationState(configuration.authorization)
         let reloader = configurationPath.map {
             ConfigurationReloader(
-                path: $0, running: configuration, authorization: authorization, checkInterval: tlsCheckInterval,
+                path: $0, overrides: overrides, running: configuration, authorization: authorization,
+                checkInterval: tlsCheckInterval,
                 logger: logger, now: now)
         }
         let shared = ReceiverContext(

@@ -17,12 +17,24 @@ extension VigilHubCommand {
         @Argument(help: "The configuration file.")
         var file: String
 
+        @Option(
+            name: .customLong("set"),
+            help: ArgumentHelp("Override one key, as for serve (repeatable).", valueName: "key.path=value"))
+        var sets: [String] = []
+
+        @Flag(help: "After each value, say where it came from: the file, a --set flag, or the default.")
+        var effective = false
+
         func run() async throws {
             do {
-                let configuration = try HubConfiguration.load(path: file)
+                let overrides = try parseOverrides(sets)
+                let (configuration, fileKeys) = try HubConfiguration.loadDocument(path: file, overrides: overrides)
                 let rules = try RuleFile.load(paths: configuration.alerts.rules)
                 try AdminServer.checkFiles(auth: configuration.adminAuth, tls: configuration.adminTLS)
-                print(configuration.renderedSummary(), terminator: "")
+                let summary = configuration.renderedSummary()
+                print(
+                    effective ? EffectiveSummary.annotate(summary, fileKeys: fileKeys, overrides: overrides) : summary,
+                    terminator: "")
                 print("# alert rules loaded: \(rules.count) from \(configuration.alerts.rules.count) file(s)")
                 let findings = TLSFilesCheck.check(
                     ca: configuration.tls.ca, cert: configuration.tls.cert, key: configuration.tls.key)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigilConfiguration
 import VigilHub
 
 /// Writes one line to standard error.
@@ -12,10 +13,22 @@ func printLine(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
-/// Loads the configuration, or prints its error and exits 1.
-func loadConfiguration(_ path: String) throws -> HubConfiguration {
+/// The `--set` flags, parsed, or their error printed and exit 1.
+func parseOverrides(_ sets: [String]) throws -> [ConfigurationOverride] {
     do {
-        return try HubConfiguration.load(path: path)
+        return try sets.map { argument throws(ConfigurationOverride.SyntaxError) in
+            try ConfigurationOverride(parsing: argument)
+        }
+    } catch {
+        printError(error.description)
+        throw ExitCode(1)
+    }
+}
+
+/// Loads the configuration with `overrides`, or prints its error and exits 1.
+func loadConfiguration(_ path: String, overrides: [ConfigurationOverride] = []) throws -> HubConfiguration {
+    do {
+        return try HubConfiguration.load(path: path, overrides: overrides)
     } catch {
         printError("\(error)")
         throw ExitCode(1)

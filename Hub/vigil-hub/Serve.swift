@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Synchronization
+import VigilConfiguration
 import VigilHub
 
 extension VigilHubCommand {
@@ -14,6 +15,13 @@ extension VigilHubCommand {
         @Option(help: "The hub configuration file.")
         var config: String
 
+        @Option(
+            name: .customLong("set"),
+            help: ArgumentHelp(
+                "Override one key of the file, e.g. --set hub_id=hub-b (repeatable; YAML values; checked as the file is; kept on reloads).",
+                valueName: "key.path=value"))
+        var sets: [String] = []
+
         @Option(help: "Write the bound listen and admin addresses to this file once both listen.")
         var portsFile: String?
 
@@ -22,7 +30,8 @@ extension VigilHubCommand {
 
         func run() async throws {
             MemoryBounds.apply()
-            let configuration = try loadConfiguration(config)
+            let overrides = try parseOverrides(sets)
+            let configuration = try loadConfiguration(config, overrides: overrides)
             guard let level = Logger.Level(rawValue: logLevel) else {
                 throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
             }
@@ -37,7 +46,7 @@ extension VigilHubCommand {
             let runtime: HubRuntime
             do {
                 runtime = try await HubRuntime.make(
-                    configuration: configuration, configurationPath: config, logger: logger
+                    configuration: configuration, configurationPath: config, overrides: overrides, logger: logger
                 ) { admin in
                     printLine("admin on \(admin)")
                     if let portsFile, let listen = listenBound.withLock({ $0 }) {

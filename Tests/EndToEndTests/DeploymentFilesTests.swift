@@ -129,4 +129,46 @@ struct DeploymentFilesTests {
             #expect(result.status == 0, "\(unit): \(words.joined(separator: " ")): \(result.text)")
         }
     }
+
+    @Test("the binaries take --set over the example files: check-config --effective names each source, both start")
+    func overridesOnTheExamples() throws {
+        let agentFile = try Self.exampleWithFiles("agent.yaml")
+        let directory = URL(fileURLWithPath: agentFile).deletingLastPathComponent().path
+        let effective = try runCommand(
+            [
+                Self.binary("vigil-agent"), "check-config", agentFile, "--set", "labels.version=2.0.0", "--set",
+                "sampling.interval=5s", "--effective",
+            ], mergingErrors: true)
+        #expect(effective.status == 0, "\(effective.text)")
+        let lines = effective.text.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("labels: ") && $0.hasSuffix("# --set labels.version=2.0.0") })
+        #expect(
+            lines.contains { $0.hasPrefix("sampling.interval: 5s") && $0.hasSuffix("# --set sampling.interval=5s") })
+        #expect(lines.contains { $0.hasPrefix("agent_id: web-01") && $0.hasSuffix("# file") })
+        let bad = try runCommand(
+            [Self.binary("vigil-agent"), "check-config", agentFile, "--set", "buffer.when_full=later"],
+            mergingErrors: true)
+        #expect(bad.status == 1 && bad.text.contains("--set buffer.when_full=later: buffer.when_full:"), "\(bad.text)")
+        // run and serve take the same flags: here they move the socket, the buffer, the ports and the store.
+        let agent = try Daemon(
+            "vigil-agent",
+            [
+                "run", "--config", agentFile, "--set", "ingest.socket=\(directory)/moved.sock", "--set",
+                "buffer.path=\(directory)/moved.db",
+            ], log: "\(directory)/agent.log")
+        #expect(
+            Daemon.waitForFile("\(directory)/moved.sock"), "the agent did not listen where --set said: \(agent.log)")
+        #expect(agent.terminate() == 0)
+        let hubFile = try Self.exampleWithFiles("hub.yaml")
+        let hubDirectory = URL(fileURLWithPath: hubFile).deletingLastPathComponent().path
+        let hub = try Daemon(
+            "vigil-hub",
+            [
+                "serve", "--config", hubFile, "--ports-file", "\(hubDirectory)/ports", "--set", "listen=127.0.0.1:0",
+                "--set", "admin=127.0.0.1:0", "--set", "store.path=\(hubDirectory)/moved-hub.db",
+            ], log: "\(hubDirectory)/hub.log")
+        #expect(Daemon.waitForFile("\(hubDirectory)/ports"), "the hub did not start: \(hub.log)")
+        #expect(FileManager.default.fileExists(atPath: "\(hubDirectory)/moved-hub.db"))
+        #expect(hub.terminate() == 0)
+    }
 }

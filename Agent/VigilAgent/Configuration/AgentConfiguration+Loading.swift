@@ -1,3 +1,4 @@
+import VigilConfiguration
 import VigilProtocol
 import Yams
 
@@ -13,28 +14,71 @@ extension AgentConfiguration {
     /// The largest configuration file read; anything longer is refused before it is allocated.
     public static let maxFileBytes = 1 << 20
 
-    /// Reads and validates the configuration file at `path`; errors are prefixed with `path`.
-    public static func load(path: String) throws(ConfigurationError) -> AgentConfiguration {
+    /// Reads and validates the configuration file at `path` with `overrides` (`--set`) applied; errors are
+    /// prefixed with `path`, or with the flag when they are about a key it set.
+    public static func load(
+        path: String, overrides: [ConfigurationOverride] = []
+    ) throws(ConfigurationError)
+        -> AgentConfiguration
+    {
+        try loadDocument(path: path, overrides: overrides).configuration
+    }
+
+    /// The configuration and the key paths the file itself wrote (for `check-config --effective`).
+    public static func loadDocument(
+        path: String, overrides: [ConfigurationOverride] = []
+    ) throws(ConfigurationError)
+        -> (configuration: AgentConfiguration, fileKeys: Set<String>)
+    {
         let bytes = try readFile(path)
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigurationError(code: .syntax, source: path, keyPath: "", detail: "the file is not valid UTF-8")
         }
-        return try load(yaml: text, source: path)
+        return try loadDocument(yaml: text, source: path, overrides: overrides)
     }
 
     /// Parses and validates configuration text. `source` names it in errors (usually the file name).
-    public static func load(yaml: String, source: String) throws(ConfigurationError) -> AgentConfiguration {
-        let root: Node?
+    public static func load(
+        yaml: String, source: String, overrides: [ConfigurationOverride] = []
+    )
+        throws(ConfigurationError) -> AgentConfiguration
+    {
+        try loadDocument(yaml: yaml, source: source, overrides: overrides).configuration
+    }
+
+    static func loadDocument(
+        yaml: String, source: String, overrides: [ConfigurationOverride]
+    )
+        throws(ConfigurationError) -> (configuration: AgentConfiguration, fileKeys: Set<String>)
+    {
+        let composed: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            composed = try Yams.compose(yaml: yaml)
         } catch {
             throw syntaxError(error, source: source)
+        }
+        let fileKeys = ConfigurationOverride.keyPaths(in: composed)
+        let root: Node?
+        do {
+            root = try ConfigurationOverride.apply(overrides, to: composed)
+        } catch {
+            throw ConfigurationError(
+                code: .invalidValue, source: error.flag, keyPath: "", detail: error.reason)
         }
         guard let root else {
             throw .missingKey(
                 "agent_id", source: source, hint: "the file is empty; agent_id, endpoints and tls are required")
         }
-        return try AgentConfiguration(from: ConfigurationNode(node: root, path: "", source: source))
+        do {
+            return (try AgentConfiguration(from: ConfigurationNode(node: root, path: "", source: source)), fileKeys)
+        } catch var error {
+            // An error about a key a flag set names the flag, not a line of the file.
+            if let flag = ConfigurationOverride.responsible(for: error.keyPath, in: overrides) {
+                error.source = "\(flag)"
+                error.line = nil
+            }
+            throw error
+        }
     }
 
     init(from root: ConfigurationNode) throws(ConfigurationError) {

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
+import VigilConfiguration
 
 /// Reloads hub.yaml on `SIGHUP`, and whenever the file changes on disk (looked at every `checkInterval`), and
 /// puts what can change while running into force: the `authorization` policy. Keys that need a restart are
@@ -32,6 +33,8 @@ public final class ConfigurationReloader: Service, Sendable {
 
     /// The configuration file.
     public let path: String
+    /// The `--set` flags, applied again on each reload.
+    public let overrides: [ConfigurationOverride]
     /// How often the file's stamp is looked at.
     public let checkInterval: Duration
     private let running: HubConfiguration
@@ -41,13 +44,15 @@ public final class ConfigurationReloader: Service, Sendable {
     private let state: Mutex<(applied: FileStamp, seen: FileStamp, status: Status)>
     private let reloading = Mutex(())
 
-    /// A reloader of `path`, whose configuration as started is `running`.
+    /// A reloader of `path`, whose configuration as started is `running`; `overrides` (the `--set` flags it
+    /// started with) apply to every reload too.
     public init(
-        path: String, running: HubConfiguration, authorization: AuthorizationState,
-        checkInterval: Duration = .seconds(5),
+        path: String, overrides: [ConfigurationOverride] = [], running: HubConfiguration,
+        authorization: AuthorizationState, checkInterval: Duration = .seconds(5),
         logger: Logger, now: @escaping @Sendable () -> Int64
     ) {
         self.path = path
+        self.overrides = overrides
         self.running = running
         self.authorization = authorization
         self.checkInterval = checkInterval
@@ -103,7 +108,7 @@ public final class ConfigurationReloader: Service, Sendable {
         state.withLock { $0.applied = stamp }
         let loaded: HubConfiguration
         do {
-            loaded = try HubConfiguration.load(path: path)
+            loaded = try HubConfiguration.load(path: path, overrides: overrides)
         } catch {
             state.withLock { s in
                 s.status.failures += 1

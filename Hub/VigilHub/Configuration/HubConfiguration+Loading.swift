@@ -1,4 +1,5 @@
 import Foundation
+import VigilConfiguration
 import VigilProtocol
 import Yams
 
@@ -11,8 +12,22 @@ extension HubConfiguration {
         "autoscale", "breaker", "alerts", "authorization",
     ]
 
-    /// Reads and validates the file at `path`; errors are prefixed with `path`.
-    public static func load(path: String) throws(HubConfigurationError) -> HubConfiguration {
+    /// Reads and validates the file at `path` with `overrides` (`--set`) applied; errors are prefixed with
+    /// `path`, or with the flag when they are about a key it set.
+    public static func load(
+        path: String, overrides: [ConfigurationOverride] = []
+    ) throws(HubConfigurationError)
+        -> HubConfiguration
+    {
+        try loadDocument(path: path, overrides: overrides).configuration
+    }
+
+    /// The configuration and the key paths the file itself wrote (for `check-config --effective`).
+    public static func loadDocument(
+        path: String, overrides: [ConfigurationOverride] = []
+    )
+        throws(HubConfigurationError) -> (configuration: HubConfiguration, fileKeys: Set<String>)
+    {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .uncached)
@@ -29,21 +44,49 @@ extension HubConfiguration {
         guard let text = String(data: data, encoding: .utf8) else {
             throw HubConfigurationError(code: .syntax, source: path, keyPath: "", detail: "the file is not valid UTF-8")
         }
-        return try load(yaml: text, source: path)
+        return try loadDocument(yaml: text, source: path, overrides: overrides)
     }
 
     /// Parses and validates configuration text; `source` names it in errors.
-    public static func load(yaml: String, source: String) throws(HubConfigurationError) -> HubConfiguration {
-        let root: Node?
+    public static func load(
+        yaml: String, source: String, overrides: [ConfigurationOverride] = []
+    )
+        throws(HubConfigurationError) -> HubConfiguration
+    {
+        try loadDocument(yaml: yaml, source: source, overrides: overrides).configuration
+    }
+
+    static func loadDocument(
+        yaml: String, source: String, overrides: [ConfigurationOverride]
+    )
+        throws(HubConfigurationError) -> (configuration: HubConfiguration, fileKeys: Set<String>)
+    {
+        let composed: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            composed = try Yams.compose(yaml: yaml)
         } catch {
             throw syntaxError(error, source: source)
+        }
+        let fileKeys = ConfigurationOverride.keyPaths(in: composed)
+        let root: Node?
+        do {
+            root = try ConfigurationOverride.apply(overrides, to: composed)
+        } catch {
+            throw HubConfigurationError(code: .invalidValue, source: error.flag, keyPath: "", detail: error.reason)
         }
         guard let root else {
             throw .missingKey("tls", source: source, hint: "the file is empty; tls: { ca, cert, key } is required")
         }
-        return try HubConfiguration(from: ConfigNode(node: root, path: "", source: source))
+        do {
+            return (try HubConfiguration(from: ConfigNode(node: root, path: "", source: source)), fileKeys)
+        } catch var error {
+            // An error about a key a flag set names the flag, not a line of the file.
+            if let flag = ConfigurationOverride.responsible(for: error.keyPath, in: overrides) {
+                error.source = "\(flag)"
+                error.line = nil
+            }
+            throw error
+        }
     }
 
     init(from root: ConfigNode) throws(HubConfigurationError) {
