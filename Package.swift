@@ -207,6 +207,7 @@ let package = Package(
                 "VigilProtocol",
                 "VigilTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
             ],
             path: "Tests/EndToEndTests",
             swiftSettings: strict
