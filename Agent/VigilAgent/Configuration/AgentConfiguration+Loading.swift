@@ -51,33 +51,13 @@ extension AgentConfiguration {
     )
         throws(ConfigurationError) -> (configuration: AgentConfiguration, fileKeys: Set<String>)
     {
-        let composed: Node?
-        do {
-            composed = try Yams.compose(yaml: yaml)
-        } catch {
-            throw syntaxError(error, source: source)
-        }
-        let fileKeys = ConfigurationOverride.keyPaths(in: composed)
-        let root: Node?
-        do {
-            root = try ConfigurationOverride.apply(overrides, to: composed)
-        } catch {
-            throw ConfigurationError(
-                code: .invalidValue, source: error.flag, keyPath: "", detail: error.reason)
-        }
-        guard let root else {
-            throw .missingKey(
-                "agent_id", source: source, hint: "the file is empty; agent_id, endpoints and tls are required")
-        }
-        do {
-            return (try AgentConfiguration(from: ConfigurationNode(node: root, path: "", source: source)), fileKeys)
-        } catch var error {
-            // An error about a key a flag set names the flag, not a line of the file.
-            if let flag = ConfigurationOverride.responsible(for: error.keyPath, in: overrides) {
-                error.source = "\(flag)"
-                error.line = nil
+        try ConfigurationOverride.load(yaml: yaml, source: source, overrides: overrides, as: ConfigurationError.self) {
+            (root: Node?) throws(ConfigurationError) -> AgentConfiguration in
+            guard let root else {
+                throw .missingKey(
+                    "agent_id", source: source, hint: "the file is empty; agent_id, endpoints and tls are required")
             }
-            throw error
+            return try AgentConfiguration(from: ConfigurationNode(node: root, path: "", source: source))
         }
     }
 
@@ -157,7 +137,7 @@ extension AgentConfiguration {
         return labels
     }
 
-    private static func syntaxError(_ error: any Error, source: String) -> ConfigurationError {
+    static func syntaxError(_ error: any Error, source: String) -> ConfigurationError {
         var line: Int?
         var detail = "not valid YAML"
         if let yamlError = error as? YamlError {
@@ -214,5 +194,15 @@ extension AgentConfiguration {
         }
         bytes.removeLast(bytes.count - filled)
         return bytes
+    }
+}
+
+extension ConfigurationError: LocatedConfigurationError {
+    public static func syntaxError(_ error: any Error, source: String) -> ConfigurationError {
+        AgentConfiguration.syntaxError(error, source: source)
+    }
+
+    public static func overrideError(_ error: ConfigurationOverride.SyntaxError) -> ConfigurationError {
+        ConfigurationError(code: .invalidValue, source: error.flag, keyPath: "", detail: error.reason)
     }
 }

@@ -61,31 +61,13 @@ extension HubConfiguration {
     )
         throws(HubConfigurationError) -> (configuration: HubConfiguration, fileKeys: Set<String>)
     {
-        let composed: Node?
-        do {
-            composed = try Yams.compose(yaml: yaml)
-        } catch {
-            throw syntaxError(error, source: source)
-        }
-        let fileKeys = ConfigurationOverride.keyPaths(in: composed)
-        let root: Node?
-        do {
-            root = try ConfigurationOverride.apply(overrides, to: composed)
-        } catch {
-            throw HubConfigurationError(code: .invalidValue, source: error.flag, keyPath: "", detail: error.reason)
-        }
-        guard let root else {
-            throw .missingKey("tls", source: source, hint: "the file is empty; tls: { ca, cert, key } is required")
-        }
-        do {
-            return (try HubConfiguration(from: ConfigNode(node: root, path: "", source: source)), fileKeys)
-        } catch var error {
-            // An error about a key a flag set names the flag, not a line of the file.
-            if let flag = ConfigurationOverride.responsible(for: error.keyPath, in: overrides) {
-                error.source = "\(flag)"
-                error.line = nil
+        try ConfigurationOverride.load(
+            yaml: yaml, source: source, overrides: overrides, as: HubConfigurationError.self
+        ) { (root: Node?) throws(HubConfigurationError) -> HubConfiguration in
+            guard let root else {
+                throw .missingKey("tls", source: source, hint: "the file is empty; tls: { ca, cert, key } is required")
             }
-            throw error
+            return try HubConfiguration(from: ConfigNode(node: root, path: "", source: source))
         }
     }
 
@@ -326,7 +308,7 @@ extension HubConfiguration {
         return alerts
     }
 
-    private static func syntaxError(_ error: any Error, source: String) -> HubConfigurationError {
+    static func syntaxError(_ error: any Error, source: String) -> HubConfigurationError {
         var line: Int?
         var detail = "not valid YAML"
         if let yamlError = error as? YamlError {
@@ -354,5 +336,15 @@ extension HubConfiguration {
             return String(cString: strerror(Int32(underlying.code)))
         }
         return nsError.localizedDescription
+    }
+}
+
+extension HubConfigurationError: LocatedConfigurationError {
+    public static func syntaxError(_ error: any Error, source: String) -> HubConfigurationError {
+        HubConfiguration.syntaxError(error, source: source)
+    }
+
+    public static func overrideError(_ error: ConfigurationOverride.SyntaxError) -> HubConfigurationError {
+        HubConfigurationError(code: .invalidValue, source: error.flag, keyPath: "", detail: error.reason)
     }
 }
