@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "vigil-agent", targets: ["vigil-agent"]),
         .executable(name: "vigil-hub", targets: ["vigil-hub"]),
         .executable(name: "vigilctl", targets: ["vigilctl"]),
+        .library(name: "VigilClient", targets: ["VigilClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -77,6 +78,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Agent/vigil-agent",
+            swiftSettings: strict
+        ),
+        // The Swift client library for applications (Agent/Clients/Swift): events to the agent's socket.
+        .target(
+            name: "VigilClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Agent/Clients/Swift",
             swiftSettings: strict
         ),
         // Hub analytics: pure algorithms, no I/O.
@@ -205,6 +216,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "VigilProtocol",
+                "VigilClient",
                 "VigilTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
