@@ -159,12 +159,16 @@ struct SwiftClientTests {
         #expect(await client.flush(timeout: .seconds(10)) == 0)
         process.signal(SIGSTOP)
         for _ in 0..<10 { await client.send(VigilEvent("slow")) }
+        // A patient flush beside the short one: the short one's deadline must not end it.
+        let patient = Task { await client.flush(timeout: .seconds(20)) }
         let started = ContinuousClock.now
         let left = await client.flush(timeout: .milliseconds(500))
         let took = ContinuousClock.now - started
+        try await Task.sleep(for: .milliseconds(300))
         process.signal(SIGCONT)
         #expect(left == 10)
         #expect(took >= .milliseconds(400) && took < .seconds(2), "\(took)")
+        #expect(await patient.value == 0, "the patient flush returned at the short one's deadline")
         #expect(await client.flush(timeout: .seconds(10)) == 0)
         _ = await client.close()
         #expect(process.terminate() == 0)

@@ -72,7 +72,9 @@ public actor VigilClient {
     private var doneThrough = 0
     private var stats = Stats()
     private var closed = false
-    private var waiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    /// Flushes waiting: each resumed once, by the answer that reaches its target or by its own deadline.
+    private var waiters: [(id: Int, target: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    private var nextWaiter = 0
     private let wake: AsyncStream<Void>.Continuation
     private let wakeups: AsyncStream<Void>
     private var runner: Task<Void, Never>?
@@ -115,11 +117,13 @@ public actor VigilClient {
     public func flush(timeout: Duration = .seconds(5)) async -> Int {
         let target = nextIndex - 1
         if doneThrough < target {
+            let id = nextWaiter
+            nextWaiter += 1
             let deadline = Task { [weak self] in
                 try? await Task.sleep(for: timeout)
-                await self?.releaseWaiters(upTo: target)
+                await self?.release(waiter: id)
             }
-            await withCheckedContinuation { waiters.append((target, $0)) }
+            await withCheckedContinuation { waiters.append((id, target, $0)) }
             deadline.cancel()
         }
         return max(0, target - doneThrough)
@@ -141,10 +145,9 @@ public actor VigilClient {
         return left
     }
 
-    private func releaseWaiters(upTo target: Int) {
-        let due = waiters.filter { $0.target <= target }
-        waiters.removeAll { $0.target <= target }
-        for waiter in due { waiter.continuation.resume() }
+    private func release(waiter id: Int) {
+        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
+        waiters.remove(at: index).continuation.resume()
     }
 
     private func answered(ok: Bool, error: String?) {
