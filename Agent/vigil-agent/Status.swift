@@ -10,7 +10,8 @@ extension VigilAgentCommand {
             discussion: """
                 With --check, print nothing when the agent runs and reaches a hub, else one line per problem, \
                 and exit 1 when the agent is not running (or has no status yet), 2 when it has not reached a \
-                hub for longer than --hub-silence: a liveness probe or a monitoring check.
+                hub for longer than --hub-silence (unless --running-only): a probe or a monitoring check. \
+                Bad flags or a configuration that does not load exit 64.
                 """
         )
 
@@ -27,6 +28,13 @@ extension VigilAgentCommand {
 
         @Option(help: "With --check: how long without reaching a hub is a failure (e.g. 90s, 5m).")
         var hubSilence: String = "5m"
+
+        @Flag(
+            help: """
+                With --check: fail only when the agent is not running, whatever the hub (a liveness probe: \
+                restarting an agent does not bring a hub back).
+                """)
+        var runningOnly = false
 
         func validate() throws {
             guard ConfigurationValue.duration(hubSilence) != nil else {
@@ -54,6 +62,7 @@ extension VigilAgentCommand {
                 let silence = ConfigurationValue.duration(hubSilence) ?? .seconds(300)
                 let (notRunning, lines) = status.problems(
                     nowUnixNano: Int64(Date().timeIntervalSince1970 * 1e9), hubSilence: silence)
+                if runningOnly && !notRunning { return }
                 for line in lines { print("\(status.agentID): \(line)") }
                 if notRunning { throw ExitCode(1) }
                 if !lines.isEmpty { throw ExitCode(2) }

@@ -17,6 +17,9 @@ public struct ConfigurationOverride: Sendable, Hashable, CustomStringConvertible
 
     /// `--set labels.service=checkout`.
     public var description: String { "--set \(keyPath)=\(valueText)" }
+    /// `--set labels.service`: how errors and `--effective` name the flag. Never the value: it may be a
+    /// secret (`--set store.url=postgres://user:password@…`).
+    public var flag: String { "--set \(keyPath)" }
 
     /// Why an argument is not an override, or cannot be applied.
     public struct SyntaxError: Error, Sendable, CustomStringConvertible {
@@ -40,6 +43,7 @@ public struct ConfigurationOverride: Sendable, Hashable, CustomStringConvertible
                 "--set \(Self.shown(argument))", "expected key.path=value, e.g. --set labels.service=checkout")
         }
         let path = String(argument[..<equals])
+        let named = "--set \(Self.shown(path))"
         let segments = path.split(separator: ".", omittingEmptySubsequences: false)
         guard !segments.isEmpty,
             segments.allSatisfy({ segment in
@@ -50,11 +54,19 @@ public struct ConfigurationOverride: Sendable, Hashable, CustomStringConvertible
             })
         else {
             throw SyntaxError(
-                "--set \(Self.shown(argument))",
+                named,
                 "the key path must be keys of lowercase letters, digits and '_' joined by '.', e.g. sampling.interval")
         }
         keyPath = path
         valueText = String(argument[argument.index(after: equals)...])
+    }
+
+    /// Where YAML failed, without quoting the text (it may hold a secret).
+    static func yamlProblem(_ error: any Error) -> String {
+        if let yaml = error as? YamlError, case .scanner(_, let problem, let mark, _) = yaml {
+            return "\(problem) at column \(mark.column)"
+        }
+        return "unreadable"
     }
 
     /// At most 60 characters of what the user typed.
@@ -68,7 +80,7 @@ public struct ConfigurationOverride: Sendable, Hashable, CustomStringConvertible
         do {
             composed = try Yams.compose(yaml: valueText)
         } catch {
-            throw SyntaxError(Self.shown(description), "the value is not valid YAML: \(error)")
+            throw SyntaxError(flag, "the value is not valid YAML (\(Self.yamlProblem(error)))")
         }
         return Self.unmarked(composed ?? Node.scalar(.init("")))
     }
@@ -103,7 +115,7 @@ public struct ConfigurationOverride: Sendable, Hashable, CustomStringConvertible
         guard case .mapping(var mapping) = node else {
             let above = override.keyPath.split(separator: ".").dropLast(path.count).joined(separator: ".")
             throw SyntaxError(
-                shown(override.description), "\(above) is not a mapping in the file, so it has no key \(key)")
+                override.flag, "\(above) is not a mapping in the file, so it has no key \(key)")
         }
         let existing = mapping[Node(key)] ?? .mapping(.init([]))
         mapping[Node(key)] = try set(value, at: path.dropFirst(), in: existing, override: override)
@@ -166,7 +178,7 @@ public enum EffectiveSummary {
         if let flag = ConfigurationOverride.responsible(for: key, in: overrides)
             ?? overrides.last(where: { $0.keyPath.hasPrefix(key + ".") })
         {
-            return "\(flag)"
+            return flag.flag
         }
         return fileKeys.contains(key) ? "file" : "default"
     }
@@ -207,7 +219,7 @@ extension ConfigurationOverride {
             return (try validate(root), keyPaths(in: composed))
         } catch var error {
             if let flag = responsible(for: error.keyPath, in: overrides) {
-                error.source = "\(flag)"
+                error.source = flag.flag
                 error.line = nil
             }
             throw error

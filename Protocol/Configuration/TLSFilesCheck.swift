@@ -7,10 +7,11 @@ import X509
 /// failed start at a time.
 ///
 /// Invariants:
-/// - **Only what the handshake would also refuse is an error**: a file that does not read or parse, a key
-///   that is not the certificate's, a certificate the CA did not sign, one outside its validity, and (with
-///   an `identity`) a certificate that does not name the agent (CN or a DNS name), which the hub refuses.
-///   A certificate with fewer than ``warningDays`` days left is a warning only.
+/// - **Only what the handshake would surely refuse is an error**: a file that does not read or parse, a key
+///   that is not the certificate's, a certificate outside its validity, CAs none of which is valid, and
+///   (with an `identity`) a certificate that does not name the agent (CN or a DNS name), which the hub
+///   refuses. A certificate the CA in `tls.ca` did not sign is a warning (the peer may trust another CA),
+///   as are one expired CA of several and fewer than ``warningDays`` days left.
 /// - **Key material is never printed**: findings name files and certificate names, not contents.
 public enum TLSFilesCheck {
     /// Fewer days than this left on a certificate is worth a warning.
@@ -43,21 +44,29 @@ public enum TLSFilesCheck {
         let authorities = certificates(ca, key: "ca", error: error)
         let chain = certificates(cert, key: "cert", error: error)
         let privateKey = privateKey(key, error: error)
-        // The CA's own validity, then the leaf's: each is refused by the handshake once outside it.
-        for authority in authorities {
-            findings += validity(of: authority, keyPath: "\(prefix).ca", file: ca, now: now)
+        // The CAs' validity: a bundle mid-rotation may hold an expired one beside the current one, so an
+        // invalid CA is an error only when none is valid.
+        let caFindings = authorities.map { validity(of: $0, keyPath: "\(prefix).ca", file: ca, now: now) }
+        let noneValid = !caFindings.isEmpty && caFindings.allSatisfy { $0.contains { $0.severity == .error } }
+        for var finding in caFindings.joined() {
+            if !noneValid { finding.severity = .warning }
+            findings.append(finding)
         }
         guard let leaf = chain.first else { return findings }
         findings += validity(of: leaf, keyPath: "\(prefix).cert", file: cert, now: now)
         if let privateKey, privateKey.publicKey != leaf.publicKey {
             error("key", "\(key) is not the key of the certificate in \(cert) (\(names(leaf)))")
         }
-        // Signed by the CA directly, or through the intermediates that follow the leaf in its file.
+        // Signed by the CA directly, or through the intermediates that follow the leaf in its file. `tls.ca` is
+        // what this side trusts in its peer; the peer checks this certificate against its own CA, so with
+        // separate CAs for agents and hubs this is expected: a warning, not an error.
         if !authorities.isEmpty, !chains(leaf, through: Array(chain.dropFirst()), to: authorities) {
-            error(
-                "cert",
-                "\(cert) (\(names(leaf)), issued by \(leaf.issuer)) is not signed by the CA in \(ca)"
-                    + " (\(authorities.map { "\($0.subject)" }.joined(separator: "; ")))")
+            findings.append(
+                Finding(
+                    severity: .warning, keyPath: "\(prefix).cert",
+                    message: "\(cert) (\(names(leaf)), issued by \(leaf.issuer)) is not signed by the CA in \(ca)"
+                        + " (\(authorities.map { "\($0.subject)" }.joined(separator: "; "))); unless the peer"
+                        + " trusts another CA that signed it, the handshake will fail"))
         }
         if let identity {
             let (common, dns) = identities(leaf)

@@ -40,12 +40,16 @@ struct AgentStatusCheckTests {
         let silent = try Self.check(fleet, 1, ["--hub-silence", "1s"])
         #expect(silent.text.contains("web-01: no hub reached for"), "\(silent.text)")
         #expect(try Self.check(fleet, 1, ["--hub-silence", "10m"]).status == 0)
+        #expect(
+            try Self.check(fleet, 1, ["--hub-silence", "1s", "--running-only"]).status == 0,
+            "the hub is not its concern")
         let bad = try Self.check(fleet, 1, ["--hub-silence", "soon"])
         #expect(bad.status != 0 && bad.text.contains("--hub-silence") && bad.text.contains("soon"), "\(bad.text)")
         // The agent dies: its last status goes stale, and the check says it is not running.
         fleet.agent(1)?.kill9()
         #expect(await eventually(30) { (try? Self.check(fleet, 1, ["--hub-silence", "10m"]).status) == 1 })
         #expect(try Self.check(fleet, 1).text.contains("web-01: not running"))
+        #expect(try Self.check(fleet, 1, ["--running-only"]).status == 1)
     }
 
     /// The agent's `status --json`.

@@ -140,7 +140,9 @@ struct KubernetesManifestTests {
                 let text = try #require((map.document["data"] as? [String: Any])?[key] as? String)
                 let files = try Self.mountedFiles(hub: binary == "vigil-hub")
                 let config = "\(files)/\(key)"
+                // State too, so the probes below read this test's (absent) agent database, not a host's.
                 try text.replacingOccurrences(of: "/etc/vigil/", with: files + "/")
+                    .replacingOccurrences(of: "/var/lib/vigil/", with: files + "/state-")
                     .write(toFile: config, atomically: true, encoding: .utf8)
                 // The container's flags with $(VAR) as Kubernetes expands them.
                 var flags: [String] = []

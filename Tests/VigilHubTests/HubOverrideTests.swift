@@ -27,7 +27,28 @@ struct HubOverrideTests {
                 path: path, overrides: [try ConfigurationOverride(parsing: "retention.raw=soon")])
             Issue.record("an invalid flag value loaded")
         } catch {
-            #expect("\(error)".hasPrefix("--set retention.raw=soon: retention.raw: "), "\(error)")
+            #expect("\(error)".hasPrefix("--set retention.raw: retention.raw: "), "\(error)")
+        }
+
+        // A flag's value may be a secret: errors and --effective name the key only.
+        do {
+            _ = try HubConfiguration.load(
+                path: path,
+                overrides: [
+                    try ConfigurationOverride(
+                        parsing: "store={kind: postgres, url: \"postgres://u:s3cret@db/x?sslmode=sometimes\"}")
+                ])
+            Issue.record("an invalid store URL loaded")
+        } catch {
+            #expect("\(error)".hasPrefix("--set store: "), "\(error)")
+            #expect(!"\(error)".contains("s3cret"), "the password was printed: \(error)")
+        }
+        let unbalanced = try ConfigurationOverride(parsing: "store.url=[postgres://u:s3cret@db")
+        do {
+            _ = try HubConfiguration.load(path: path, overrides: [unbalanced])
+            Issue.record("unbalanced YAML loaded")
+        } catch {
+            #expect(!"\(error)".contains("s3cret"), "the password was printed: \(error)")
         }
 
         var quiet = Logger(label: "test")

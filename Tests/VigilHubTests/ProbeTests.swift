@@ -55,6 +55,8 @@ struct ProbeTests {
                 }
             }.start()
             try await onThread { taken.wait() }
+            // Past the reuse of the last probe's answer (StoreProbe.reuse, 1 s).
+            try await Task.sleep(for: .milliseconds(1200))
             let locked = try await AdminAccessTests.curl(["\(base)/readyz"])
             #expect(locked.status == 503, "\(locked.body)")
             #expect(locked.body.contains("\"ready\":false"))

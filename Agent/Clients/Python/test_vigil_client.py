@@ -132,12 +132,16 @@ def test_refused(binary, certs, root):
     agent.start()
     client = vigil_client.Client(agent.socket, service="checkout", version="1.4.0")
     good = ids_of(2, 4)
+    template = {"service": "checkout", "version": "1.4.0", "name": "templated", "outcome": "ok"}
+    client.send(template)
+    client.send(template)
+    assert template == {"service": "checkout", "version": "1.4.0", "name": "templated", "outcome": "ok"}, "send changed the caller's dict"
     client.event("before", event_id=good[0])
     client.send({"service": "checkout", "name": "bad", "outcome": "maybe"})
     client.event("after", event_id=good[1])
     assert client.flush(10) == 0
     stats = client.stats()
-    assert stats["rejected"] == 1 and stats["durable"] == 2, stats
+    assert stats["rejected"] == 1 and stats["durable"] == 4, stats
     assert "outcome" in (stats["last_rejection"] or ""), stats
     client.close()
     agent.stop()

@@ -74,6 +74,7 @@ class Client:
     def send(self, record):
         """Queues a record (a dict in the agent's JSON-lines form); fills event_id and time_unix_nano of an
         event when absent. Returns False when it was dropped."""
+        record = dict(record)  # the caller's dict stays as it was (a reused template gets new ids)
         if "metric" not in record:
             record.setdefault("event_id", os.urandom(16).hex())
             record.setdefault("time_unix_nano", time.time_ns())

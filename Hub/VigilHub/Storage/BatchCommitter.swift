@@ -170,21 +170,19 @@ public final class BatchCommitter: Service, Sendable {
     private func perform(_ round: [Work]) async {
         switch round[0] {
         case .hello(let hello, let completion):
-            let at = now()
             do {
-                completion(.success(try await store.openStream(hello, at: at)))
+                completion(.success(try await store.openStream(hello, at: now())))
             } catch {
-                noteWrite(failure: CommitFailure(atUnixNano: at, error: error))
+                noteWrite(failure: CommitFailure(atUnixNano: now(), error: error))
                 logger.error(
                     "cannot record an agent's hello", metadata: ["agent.id": "\(hello.agentID)", "error": "\(error)"])
                 completion(.failure(error))
             }
         case .disconnect(let agentID):
-            let at = now()
             do {
-                try await store.markDisconnected(agentID: agentID, at: at)
+                try await store.markDisconnected(agentID: agentID, at: now())
             } catch {
-                noteWrite(failure: CommitFailure(atUnixNano: at, error: error))
+                noteWrite(failure: CommitFailure(atUnixNano: now(), error: error))
                 logger.warning(
                     "cannot mark an agent disconnected", metadata: ["agent.id": "\(agentID)", "error": "\(error)"])
             }
@@ -223,7 +221,8 @@ public final class BatchCommitter: Service, Sendable {
             let refused = batches.reduce(0) { $0 + $1.records.count }
             queue.withLock { q in
                 q.counters.commitFailures += 1
-                q.lastFailure = CommitFailure(atUnixNano: at, error: error)
+                // When it failed, not when it began: a commit can fail after the store's whole timeout.
+                q.lastFailure = CommitFailure(atUnixNano: now(), error: error)
             }
             logger.error(
                 "store write failed; batches not acknowledged (agents will send them again)",

@@ -49,7 +49,7 @@ public struct AdminServer: Service {
         // Probes: alive while the server answers; ready while a commit could succeed (ReadinessReport).
         router.get("/healthz") { request, _ -> Response in
             try Self.checkNoParameters(request)
-            return try Self.json(["status": "alive", "hub_id": reporter.hubID])
+            return try Self.json(["status": "alive"])
         }
         router.get("/readyz") { request, context -> Response in
             try Self.checkNoParameters(request)

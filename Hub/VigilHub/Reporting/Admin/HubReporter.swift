@@ -24,6 +24,8 @@ public struct HubReporter: Sendable {
     let replicas: (@Sendable () async throws(StoreError) -> [StatusReport.Replica])?
     let authorization: AuthorizationState?
     let reloader: ConfigurationReloader?
+    /// `/readyz`'s store probe, shared by every copy of this reporter.
+    let storeProbe = StoreProbe()
 
     /// Creates a reporter; `now` gives Unix time in nanoseconds.
     public init(

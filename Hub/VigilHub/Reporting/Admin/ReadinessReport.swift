@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The body of `GET /readyz`: whether this hub can store what agents send now, check by check. A load
 /// balancer or Kubernetes sends agents only to a ready hub; `/healthz` says only that the process answers.
 ///
@@ -75,19 +77,64 @@ public struct ReadinessReport: Sendable, Hashable, Codable {
 }
 
 extension HubReporter {
-    /// Probes the store and reads the committer's last failure; `detailed` shows error texts.
+    /// Probes the store (at most one probe at a time, see ``StoreProbe``) and reads the committer's last
+    /// failure; `detailed` shows error texts.
     public func readiness(detailed: Bool) async -> ReadinessReport {
-        let store = store
-        var probe: (any Error)?
-        do {
-            // A probe that hangs (a silent PostgreSQL link, another process holding SQLite's lock) is an answer.
-            try await PostgresPool.race(
-                within: ReadinessReport.probeLimit, location: store.location,
-                { try await store.probeWritable() }, onTimeout: {})
-        } catch {
-            probe = error
-        }
+        let probe = await storeProbe.check(store)
         return ReadinessReport.judge(
             hubID: hubID, probe: probe, lastFailure: committer.lastFailure, nowUnixNano: now(), detailed: detailed)
+    }
+}
+
+/// The store's write probe behind `/readyz`, one at a time, its answer reused for a second: the kubelet,
+/// a load balancer and anyone who can reach the admin port cannot pile probes up on SQLite's writer or the
+/// PostgreSQL pool (a probe that gave up at its deadline may still hold either until the store answers).
+final class StoreProbe: Sendable {
+    /// How long an answer is reused.
+    static let reuse = Duration.seconds(1)
+
+    private enum Next {
+        case answer((any Error)?)
+        case wait(Task<(any Error)?, Never>)
+    }
+
+    private let state = Mutex<
+        (running: Task<(any Error)?, Never>?, last: (at: ContinuousClock.Instant, error: (any Error)?)?)
+    >(
+        (nil, nil))
+
+    /// The probe's outcome: `nil` when the store takes writes.
+    func check(_ store: any EventStore) async -> (any Error)? {
+        let next = state.withLock { state -> Next in
+            if let last = state.last, ContinuousClock.now - last.at < Self.reuse { return .answer(last.error) }
+            if let running = state.running { return .wait(running) }
+            let task = Task { () -> (any Error)? in
+                do {
+                    // A probe that hangs (a silent PostgreSQL link, another process holding SQLite's lock) is
+                    // an answer.
+                    try await PostgresPool.race(
+                        within: ReadinessReport.probeLimit, location: store.location,
+                        { try await store.probeWritable() }, onTimeout: {})
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            state.running = task
+            return .wait(task)
+        }
+        switch next {
+        case .answer(let error):
+            return error
+        case .wait(let task):
+            let error = await task.value
+            state.withLock { state in
+                if state.running == task {
+                    state.running = nil
+                    state.last = (ContinuousClock.now, error)
+                }
+            }
+            return error
+        }
     }
 }
