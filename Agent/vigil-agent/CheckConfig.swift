@@ -27,9 +27,7 @@ extension VigilAgentCommand {
 
         func run() async throws {
             do {
-                let overrides = try sets.map { argument throws(ConfigurationOverride.SyntaxError) in
-                    try ConfigurationOverride(parsing: argument)
-                }
+                let overrides = try ConfigurationOverride.parse(sets)
                 let (configuration, fileKeys) = try AgentConfiguration.loadDocument(path: file, overrides: overrides)
                 let summary = configuration.renderedSummary()
                 print(

@@ -17,9 +17,7 @@ struct ConfigOption: ParsableArguments {
     /// The `--set` flags, parsed.
     func overrides() throws -> [ConfigurationOverride] {
         do {
-            return try sets.map { argument throws(ConfigurationOverride.SyntaxError) in
-                try ConfigurationOverride(parsing: argument)
-            }
+            return try ConfigurationOverride.parse(sets)
         } catch {
             throw ValidationError(error.description)
         }

@@ -16,9 +16,7 @@ func printLine(_ line: String) {
 /// The `--set` flags, parsed, or their error printed and exit 1.
 func parseOverrides(_ sets: [String]) throws -> [ConfigurationOverride] {
     do {
-        return try sets.map { argument throws(ConfigurationOverride.SyntaxError) in
-            try ConfigurationOverride(parsing: argument)
-        }
+        return try ConfigurationOverride.parse(sets)
     } catch {
         printError(error.description)
         throw ExitCode(1)

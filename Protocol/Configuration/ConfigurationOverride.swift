@@ -23,7 +23,7 @@ public struct ConfigurationOverride: Sendable, Hashable, CustomStringConvertible
 
     /// Why an argument is not an override, or cannot be applied.
     public struct SyntaxError: Error, Sendable, CustomStringConvertible {
-        /// The flag as typed (`--set a.b=c`), shortened.
+        /// The flag without its value (`--set a.b`), shortened.
         public let flag: String
         /// What is wrong with it.
         public let reason: String
@@ -34,6 +34,11 @@ public struct ConfigurationOverride: Sendable, Hashable, CustomStringConvertible
         }
 
         public var description: String { "\(flag): \(reason)" }
+    }
+
+    /// Parses every `key.path=value` of the command line, in order.
+    public static func parse(_ arguments: [String]) throws(SyntaxError) -> [ConfigurationOverride] {
+        try arguments.map { argument throws(SyntaxError) in try ConfigurationOverride(parsing: argument) }
     }
 
     /// Parses `key.path=value`.
@@ -136,15 +141,13 @@ public struct ConfigurationOverride: Sendable, Hashable, CustomStringConvertible
         }
     }
 
-    /// Every leaf key path written in `root` (`tls.ca`, `endpoints`), for `check-config --effective`.
+    /// Every key path written in `root`, mappings and what is under them (`tls`, `tls.ca`, `endpoints`), for
+    /// `check-config --effective`.
     public static func keyPaths(in root: Node?) -> Set<String> {
         var paths = Set<String>()
         func walk(_ node: Node, _ prefix: String) {
-            guard case .mapping(let mapping) = node else {
-                if !prefix.isEmpty { paths.insert(prefix) }
-                return
-            }
             if !prefix.isEmpty { paths.insert(prefix) }
+            guard case .mapping(let mapping) = node else { return }
             for (key, value) in mapping {
                 guard let name = key.string else { continue }
                 walk(value, prefix.isEmpty ? name : "\(prefix).\(name)")

@@ -168,16 +168,11 @@ public enum TLSFilesCheck {
         var current = leaf
         var remaining = intermediates
         for _ in 0...intermediates.count {
-            if authorities.contains(where: {
-                $0.subject == current.issuer && $0.publicKey.isValidSignature(current.signature, for: current)
-            }) {
-                return true
+            let issued = { [current] (issuer: Certificate) in
+                issuer.subject == current.issuer && issuer.publicKey.isValidSignature(current.signature, for: current)
             }
-            guard
-                let index = remaining.firstIndex(where: {
-                    $0.subject == current.issuer && $0.publicKey.isValidSignature(current.signature, for: current)
-                })
-            else { return false }
+            if authorities.contains(where: issued) { return true }
+            guard let index = remaining.firstIndex(where: issued) else { return false }
             current = remaining.remove(at: index)
         }
         return false

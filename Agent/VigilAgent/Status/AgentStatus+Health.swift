@@ -25,22 +25,17 @@ extension AgentStatus {
         }
         if shipper.connectedEndpoint != nil { return (false, []) }
         let limit = hubSilence.nanoseconds
-        if let acked = shipper.lastAckUnixNano {
-            if nowUnixNano - acked <= limit { return (false, []) }
-            return (
-                false,
-                [
-                    "no hub reached for \(Self.seconds(Double(nowUnixNano - acked) / 1e9)) (limit \(Self.seconds(Double(limit) / 1e9)))"
-                        + (shipper.lastError.map { "; last error: \($0)" } ?? "")
-                ]
-            )
-        }
-        if nowUnixNano - startedUnixNano <= limit { return (false, []) }
+        // Not acknowledged yet: the silence counts from the start.
+        let since = shipper.lastAckUnixNano ?? startedUnixNano
+        if nowUnixNano - since <= limit { return (false, []) }
+        let silent = Self.seconds(Double(nowUnixNano - since) / 1e9)
+        let what =
+            shipper.lastAckUnixNano == nil
+            ? "no hub reached since the agent started \(silent) ago" : "no hub reached for \(silent)"
         return (
             false,
             [
-                "no hub reached since the agent started \(Self.seconds(Double(nowUnixNano - startedUnixNano) / 1e9)) ago"
-                    + " (limit \(Self.seconds(Double(limit) / 1e9)))"
+                what + " (limit \(Self.seconds(Double(limit) / 1e9)))"
                     + (shipper.lastError.map { "; last error: \($0)" } ?? "")
             ]
         )

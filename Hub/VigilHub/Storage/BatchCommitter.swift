@@ -43,7 +43,7 @@ public final class BatchCommitter: Service, Sendable {
 
     /// The most recent failed write (a commit, a hello or a disconnect), kept until a commit succeeds.
     public struct CommitFailure: Sendable {
-        /// When the failed commit was attempted (Unix ns).
+        /// When the write failed (Unix ns).
         public var atUnixNano: Int64
         /// Why it failed.
         public var error: StoreError
