@@ -39,10 +39,12 @@ let package = Package(
             exclude: ["vigil.proto", "Generated/vigil.proto.sha256", "Configuration"],
             swiftSettings: strict
         ),
-        // The configuration layer shared by agent and hub: --set overrides, check-config's TLS file checks.
+        // The configuration layer shared by agent and hub: the YAML walker and its errors, value syntaxes, --set
+        // overrides, check-config's TLS file checks.
         .target(
             name: "VigilConfiguration",
             dependencies: [
+                "VigilProtocol",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Yams", package: "Yams"),

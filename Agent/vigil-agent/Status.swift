@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VigilAgent
+import VigilConfiguration
 
 extension VigilAgentCommand {
     struct Status: AsyncParsableCommand {

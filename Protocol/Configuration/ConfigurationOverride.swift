@@ -187,45 +187,39 @@ public enum EffectiveSummary {
     }
 }
 
-/// A configuration error that names a source, a key path and a line: what `--set` attribution rewrites.
-public protocol LocatedConfigurationError: Error {
-    var keyPath: String { get }
-    var source: String { get set }
-    var line: Int? { get set }
-    /// An error about the `--set` flag itself (a malformed path through the file).
-    static func overrideError(_ error: ConfigurationOverride.SyntaxError) -> Self
-    /// The file's YAML does not parse.
-    static func syntaxError(_ error: any Error, source: String) -> Self
-}
-
 extension ConfigurationOverride {
     /// The steps every configuration loader shares: compose `yaml`, note the keys the file wrote, apply
-    /// `overrides`, and run `validate` on the result; an error `validate` throws about a key a flag set names
+    /// `overrides`, and run `validate` on the result; a problem `validate` finds in a key a flag set names
     /// that flag instead of the file's line.
-    public static func load<Configuration, Failure: LocatedConfigurationError>(
-        yaml: String, source: String, overrides: [ConfigurationOverride], as failure: Failure.Type,
-        validate: (Node?) throws(Failure) -> Configuration
-    ) throws(Failure) -> (configuration: Configuration, fileKeys: Set<String>) {
+    public static func load<Configuration>(
+        yaml: String, source: String, overrides: [ConfigurationOverride],
+        validate: (Node?) throws(ConfigurationError) -> Configuration
+    ) throws(ConfigurationError) -> (configuration: Configuration, fileKeys: Set<String>) {
         let composed: Node?
         do {
             composed = try Yams.compose(yaml: yaml)
         } catch {
-            throw Failure.syntaxError(error, source: source)
+            throw ConfigurationFile.syntaxError(error, source: source)
         }
         let root: Node?
         do {
             root = try apply(overrides, to: composed)
         } catch {
-            throw Failure.overrideError(error)
+            throw .overrideError(error)
         }
         do {
             return (try validate(root), keyPaths(in: composed))
-        } catch var error {
-            if let flag = responsible(for: error.keyPath, in: overrides) {
-                error.source = flag.flag
-                error.line = nil
+        } catch {
+            func attributed(_ problem: ConfigurationError) -> ConfigurationError {
+                guard let flag = responsible(for: problem.keyPath, in: overrides) else { return problem }
+                var problem = problem
+                problem.source = flag.flag
+                problem.line = nil
+                return problem
             }
-            throw error
+            var first = attributed(error)
+            first.others = error.others.map(attributed)
+            throw first
         }
     }
 }

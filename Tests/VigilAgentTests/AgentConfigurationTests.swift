@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigilAgent
+import VigilConfiguration
 
 @Suite("Agent configuration")
 struct AgentConfigurationTests {
@@ -184,13 +185,15 @@ struct AgentConfigurationTests {
             yaml: "agent_id: web-01\nendpoints: [\"hub:7443\", \"hub:70000\"]\ntls: { ca: a, cert: b, key: c }\n",
             code: .invalidValue,
             keyPath: "endpoints[1]",
-            message: #"agent.yaml: endpoints[1]: expected a port from 1 to 65535 after the colon, got "hub:70000""#
+            message:
+                #"agent.yaml: endpoints[1]: expected a port from 1 to 65535 after the colon (e.g. "hub.internal:7443"), got "hub:70000""#
         ),
         BadCase(
             yaml: "agent_id: web-01\nendpoints: [\"::1:7443\"]\ntls: { ca: a, cert: b, key: c }\n",
             code: .invalidValue,
             keyPath: "endpoints[0]",
-            message: #"agent.yaml: endpoints[0]: write an IPv6 address in brackets, as [::1]:7443, got "::1:7443""#
+            message:
+                #"agent.yaml: endpoints[0]: write an IPv6 address in brackets, as [::1]:7443 (e.g. "hub.internal:7443"), got "::1:7443""#
         ),
         BadCase(
             yaml: "agent_id: -web\nendpoints: [\"hub:7443\"]\ntls: { ca: a, cert: b, key: c }\n",
@@ -269,7 +272,7 @@ struct AgentConfigurationTests {
             yaml: "agent_id: web-01\nendpoints: [\"hub:7443\"]\ntls: /etc/vigil\n",
             code: .invalidValue,
             keyPath: "tls",
-            message: #"agent.yaml: tls: expected a mapping, got "/etc/vigil""#
+            message: #"agent.yaml: tls: expected a mapping with keys ca, cert, key, got "/etc/vigil""#
         ),
         BadCase(
             yaml: "- agent_id: web-01\n",
@@ -311,6 +314,30 @@ struct AgentConfigurationTests {
         #expect(failure.line != nil)
         #expect(failure.description.hasPrefix("agent.yaml:\(failure.line ?? 0): not valid YAML: "))
         #expect(failure.cause != nil)
+    }
+
+    @Test("Every problem of a file is reported at once, in file order, each with its key path")
+    func everyProblemAtOnce() throws {
+        let text = """
+            agent_id: "bad id!"
+            endpoints: ["hub:70000"]
+            tls: { ca: /etc/vigil/ca.pem, cert: /etc/vigil/agent.pem, key: /etc/vigil/agent.key }
+            buffer: { max_bytes: 10KiB, when_full: drop_newest, pth: /x }
+            sampling: { interval: 5x }
+            shipping: { max_in_flight: 0 }
+
+            """
+        let failure = try #require(error(loading: text))
+        #expect(
+            failure.all.map(\.keyPath) == [
+                "agent_id", "endpoints[0]", "buffer.pth", "sampling.interval", "shipping.max_in_flight",
+            ])
+        #expect(failure.all.first?.message == failure.message)
+        #expect(failure.others.count == 4)
+        // Once the section's keys are known, each of its values is checked on its own.
+        let values = try #require(
+            error(loading: Self.minimal + "buffer: { max_bytes: 10KiB, when_full: drop_newest }\n"))
+        #expect(values.all.map(\.keyPath) == ["buffer.max_bytes", "buffer.when_full"])
     }
 
     @Test("A key written twice is a syntax error")

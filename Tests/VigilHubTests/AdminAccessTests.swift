@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilConfiguration
 import VigilTestSupport
 
 @testable import VigilHub
@@ -92,7 +93,7 @@ struct AdminAccessTests {
     @Test("an admin address off loopback without admin_auth is a configuration error; client_ca needs admin_tls")
     func configurationRules() throws {
         let tls = "tls: { ca: ca.pem, cert: hub.pem, key: hub.key }\n"
-        func error(_ text: String) -> HubConfigurationError? {
+        func error(_ text: String) -> ConfigurationError? {
             do {
                 _ = try HubConfiguration.load(yaml: tls + text, source: "hub.yaml")
                 return nil

@@ -1,15 +1,16 @@
 import Testing
+import VigilConfiguration
 import VigilHub
 
 @Suite("Hub configuration")
 struct HubConfigurationTests {
     let tls = "tls: { ca: /etc/vigil/ca.pem, cert: /etc/vigil/hub.pem, key: /etc/vigil/hub.key }\n"
 
-    func load(_ yaml: String) throws(HubConfigurationError) -> HubConfiguration {
+    func load(_ yaml: String) throws(ConfigurationError) -> HubConfiguration {
         try HubConfiguration.load(yaml: yaml, source: "hub.yaml")
     }
 
-    func error(_ yaml: String) -> HubConfigurationError? {
+    func error(_ yaml: String) -> ConfigurationError? {
         do {
             _ = try load(yaml)
             return nil

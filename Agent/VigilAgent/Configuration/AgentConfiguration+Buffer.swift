@@ -1,3 +1,5 @@
+import VigilConfiguration
+
 extension AgentConfiguration {
     /// `buffer`: the local SQLite database every record passes through before it is shipped (DESIGN §7).
     public struct Buffer: Sendable, Equatable {
@@ -32,18 +34,20 @@ extension AgentConfiguration {
         init(from node: ConfigurationNode?) throws(ConfigurationError) {
             guard let node else { return }
             let map = try node.mapping(allowedKeys: ["path", "max_bytes", "when_full", "durability"])
-            if let value = map["path"] {
-                path = try AgentConfiguration.filePath(value)
+            var problems = ConfigurationProblems()
+            map.read("path", into: &problems) { value throws(ConfigurationError) in
+                path = try value.filePath()
             }
-            if let value = map["max_bytes"] {
-                maxBytes = try AgentConfiguration.size(value, in: 1 << 20...Int.max)
+            map.read("max_bytes", into: &problems) { value throws(ConfigurationError) in
+                maxBytes = try value.size(in: 1 << 20...Int.max)
             }
-            if let value = map["when_full"] {
-                whenFull = try AgentConfiguration.choice(value)
+            map.read("when_full", into: &problems) { value throws(ConfigurationError) in
+                whenFull = try value.choice()
             }
-            if let value = map["durability"] {
-                durability = try AgentConfiguration.choice(value)
+            map.read("durability", into: &problems) { value throws(ConfigurationError) in
+                durability = try value.choice()
             }
+            try problems.throwIfAny()
         }
     }
 }

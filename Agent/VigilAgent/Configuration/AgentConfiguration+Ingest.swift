@@ -1,3 +1,5 @@
+import VigilConfiguration
+
 extension AgentConfiguration {
     /// `ingest`: the local Unix socket applications write events and samples to (DESIGN §3).
     public struct Ingest: Sendable, Equatable {
@@ -19,21 +21,23 @@ extension AgentConfiguration {
         init(from node: ConfigurationNode?) throws(ConfigurationError) {
             guard let node else { return }
             let map = try node.mapping(allowedKeys: ["socket", "mode", "max_frame_bytes", "max_line_bytes"])
-            if let value = map["socket"] {
-                socket = try AgentConfiguration.filePath(value)
+            var problems = ConfigurationProblems()
+            map.read("socket", into: &problems) { value throws(ConfigurationError) in
+                socket = try value.filePath()
                 guard socket.utf8.count <= Self.maxSocketPathBytes else {
                     throw value.invalid(reason: "a Unix socket path must be at most 107 bytes")
                 }
             }
-            if let value = map["mode"] {
+            map.read("mode", into: &problems) { value throws(ConfigurationError) in
                 mode = try value.value(expected: "an octal file mode such as \"0660\"", ConfigurationValue.fileMode)
             }
-            if let value = map["max_frame_bytes"] {
-                maxFrameBytes = try AgentConfiguration.size(value, in: 1024...16 << 20)
+            map.read("max_frame_bytes", into: &problems) { value throws(ConfigurationError) in
+                maxFrameBytes = try value.size(in: 1024...16 << 20)
             }
-            if let value = map["max_line_bytes"] {
-                maxLineBytes = try AgentConfiguration.size(value, in: 1024...16 << 20)
+            map.read("max_line_bytes", into: &problems) { value throws(ConfigurationError) in
+                maxLineBytes = try value.size(in: 1024...16 << 20)
             }
+            try problems.throwIfAny()
         }
     }
 }

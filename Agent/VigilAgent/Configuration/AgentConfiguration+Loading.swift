@@ -2,18 +2,7 @@ import VigilConfiguration
 import VigilProtocol
 import Yams
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 extension AgentConfiguration {
-    /// The largest configuration file read; anything longer is refused before it is allocated.
-    public static let maxFileBytes = 1 << 20
-
     /// Reads and validates the configuration file at `path` with `overrides` (`--set`) applied; errors are
     /// prefixed with `path`, or with the flag when they are about a key it set.
     public static func load(
@@ -30,11 +19,7 @@ extension AgentConfiguration {
     ) throws(ConfigurationError)
         -> (configuration: AgentConfiguration, fileKeys: Set<String>)
     {
-        let bytes = try readFile(path)
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw ConfigurationError(code: .syntax, source: path, keyPath: "", detail: "the file is not valid UTF-8")
-        }
-        return try loadDocument(yaml: text, source: path, overrides: overrides)
+        try loadDocument(yaml: ConfigurationFile.text(at: path), source: path, overrides: overrides)
     }
 
     /// Parses and validates configuration text. `source` names it in errors (usually the file name).
@@ -51,7 +36,7 @@ extension AgentConfiguration {
     )
         throws(ConfigurationError) -> (configuration: AgentConfiguration, fileKeys: Set<String>)
     {
-        try ConfigurationOverride.load(yaml: yaml, source: source, overrides: overrides, as: ConfigurationError.self) {
+        try ConfigurationOverride.load(yaml: yaml, source: source, overrides: overrides) {
             (root: Node?) throws(ConfigurationError) -> AgentConfiguration in
             guard let root else {
                 throw .missingKey(
@@ -75,40 +60,48 @@ extension AgentConfiguration {
         }
         let map = try root.mapping(allowedKeys: Self.topLevelKeys)
 
-        let idNode = try map.required(
-            "agent_id", hint: "this agent's name as in its certificate, e.g. agent_id: web-01")
-        let agentID = try idNode.value(
-            expected: "1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit",
-            { ConfigurationValue.isValidAgentID($0) ? $0 : nil }
-        )
-
-        let endpointsNode = try map.required(
-            "endpoints", hint: "the hubs to ship to, e.g. endpoints: [\"hub.internal:7443\"]")
-        let endpoints = try Self.uniqueList(endpointsNode, expected: "a list of host:port") {
-            node throws(ConfigurationError) in
-            let text = try node.scalar(expected: "host:port")
-            switch Endpoint.parse(text) {
-            case .success(let endpoint): return endpoint
-            case .failure(let failure): throw node.invalid(reason: failure.reason)
+        var problems = ConfigurationProblems()
+        var agentID = ""
+        problems.check { () throws(ConfigurationError) in
+            let idNode = try map.required(
+                "agent_id", hint: "this agent's name as in its certificate, e.g. agent_id: web-01")
+            agentID = try idNode.value(
+                expected: "1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit",
+                { ConfigurationValue.isValidAgentID($0) ? $0 : nil }
+            )
+        }
+        var endpoints: [Endpoint] = []
+        problems.check { () throws(ConfigurationError) in
+            let endpointsNode = try map.required(
+                "endpoints", hint: "the hubs to ship to, e.g. endpoints: [\"hub.internal:7443\"]")
+            endpoints = try endpointsNode.uniqueList(expected: "a list of host:port") {
+                node throws(ConfigurationError) in try node.address(ports: 1...65535, example: "hub.internal:7443")
+            }
+            guard !endpoints.isEmpty else {
+                throw endpointsNode.invalid(expected: "at least one host:port")
             }
         }
-        guard !endpoints.isEmpty else {
-            throw endpointsNode.invalid(expected: "at least one host:port")
+        var tls = TLSFiles(ca: "", cert: "", key: "")
+        problems.check { () throws(ConfigurationError) in
+            tls = try TLSFiles(from: map.required("tls", hint: "tls: { ca: ..., cert: ..., key: ... }"))
         }
-
-        let tls = try TLSFiles(from: map.required("tls", hint: "tls: { ca: ..., cert: ..., key: ... }"))
+        var labels: [String: String] = [:]
+        var ingest = Ingest()
+        var buffer = Buffer()
+        var sampling = Sampling()
+        var shipping = Shipping()
+        var shutdown = Shutdown()
+        map.read("labels", into: &problems) { node throws(ConfigurationError) in labels = try Self.labels(node) }
+        problems.check { () throws(ConfigurationError) in ingest = try Ingest(from: map["ingest"]) }
+        problems.check { () throws(ConfigurationError) in buffer = try Buffer(from: map["buffer"]) }
+        problems.check { () throws(ConfigurationError) in sampling = try Sampling(from: map["sampling"]) }
+        problems.check { () throws(ConfigurationError) in shipping = try Shipping(from: map["shipping"]) }
+        problems.check { () throws(ConfigurationError) in shutdown = try Shutdown(from: map["shutdown"]) }
+        try problems.throwIfAny()
 
         self.init(
-            agentID: agentID,
-            endpoints: endpoints,
-            tls: tls,
-            labels: try map["labels"].map(Self.labels) ?? [:],
-            ingest: try Ingest(from: map["ingest"]),
-            buffer: try Buffer(from: map["buffer"]),
-            sampling: try Sampling(from: map["sampling"]),
-            shipping: try Shipping(from: map["shipping"]),
-            shutdown: try Shutdown(from: map["shutdown"])
-        )
+            agentID: agentID, endpoints: endpoints, tls: tls, labels: labels, ingest: ingest, buffer: buffer,
+            sampling: sampling, shipping: shipping, shutdown: shutdown)
     }
 
     private static func labels(_ node: ConfigurationNode) throws(ConfigurationError) -> [String: String] {
@@ -121,12 +114,12 @@ extension AgentConfiguration {
         var labels: [String: String] = [:]
         for (keyNode, valueNode) in mapping {
             let keyAt = ConfigurationNode(node: keyNode, path: node.path, source: node.source)
-            let key = try keyAt.scalar(expected: "a label name")
+            let key = try keyAt.string(expected: "a label name")
             guard !key.isEmpty, key.utf8.count <= maxLabelKeyBytes else {
                 throw keyAt.invalid(expected: "a label name of 1 to \(maxLabelKeyBytes) bytes")
             }
             let valueAt = ConfigurationNode(node: valueNode, path: node.childPath(key), source: node.source)
-            let value = try valueAt.scalar(expected: "a text value")
+            let value = try valueAt.string(expected: "a text value")
             guard value.utf8.count <= maxLabelValueBytes else {
                 throw valueAt.invalid(
                     reason:
@@ -135,74 +128,5 @@ extension AgentConfiguration {
             labels[key] = value
         }
         return labels
-    }
-
-    static func syntaxError(_ error: any Error, source: String) -> ConfigurationError {
-        var line: Int?
-        var detail = "not valid YAML"
-        if let yamlError = error as? YamlError {
-            switch yamlError {
-            case .scanner(let context, let problem, let mark, _),
-                .parser(let context, let problem, let mark, _),
-                .composer(let context, let problem, let mark, _):
-                line = mark.line
-                detail = "not valid YAML: \(problem)"
-                if let context { detail += " (\(context.text) at line \(context.mark.line))" }
-            case .duplicatedKeysInMapping(let duplicates, let context):
-                line = context.mark.line
-                detail = "duplicate key \(duplicates.map { QuotedText.quote($0) }.joined(separator: ", "))"
-            default:
-                detail = "not valid YAML: \(yamlError)"
-            }
-        }
-        return ConfigurationError(code: .syntax, source: source, keyPath: "", detail: detail, line: line, cause: error)
-    }
-
-    private static func readFile(_ path: String) throws(ConfigurationError) -> [UInt8] {
-        func failure(_ what: String) -> ConfigurationError {
-            let code = errno
-            return ConfigurationError(
-                code: .unreadable,
-                source: path,
-                keyPath: "",
-                detail: "cannot \(what): \(String(cString: strerror(code))) (errno \(code))"
-            )
-        }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw failure("open the file") }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: maxFileBytes + 1)
-        var filled = 0
-        while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                read(fd, buffer.baseAddress! + filled, buffer.count - filled)
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw failure("read the file")
-            }
-            if count == 0 { break }
-            filled += count
-        }
-        guard filled <= maxFileBytes else {
-            throw ConfigurationError(
-                code: .unreadable,
-                source: path,
-                keyPath: "",
-                detail: "the file is larger than \(maxFileBytes) bytes; is this the right file?"
-            )
-        }
-        bytes.removeLast(bytes.count - filled)
-        return bytes
-    }
-}
-
-extension ConfigurationError: LocatedConfigurationError {
-    public static func syntaxError(_ error: any Error, source: String) -> ConfigurationError {
-        AgentConfiguration.syntaxError(error, source: source)
-    }
-
-    public static func overrideError(_ error: ConfigurationOverride.SyntaxError) -> ConfigurationError {
-        ConfigurationError(code: .invalidValue, source: error.flag, keyPath: "", detail: error.reason)
     }
 }

@@ -1,3 +1,5 @@
+import VigilConfiguration
+
 extension AgentConfiguration {
     /// `sampling`: what the host sampler reads and how often (DESIGN §4).
     public struct Sampling: Sendable, Equatable {
@@ -22,33 +24,35 @@ extension AgentConfiguration {
         init(from node: ConfigurationNode?) throws(ConfigurationError) {
             guard let node else { return }
             let map = try node.mapping(allowedKeys: ["interval", "mounts", "devices", "listen_ports"])
-            if let value = map["interval"] {
-                interval = try AgentConfiguration.duration(value, atLeast: Self.minimumInterval)
+            var problems = ConfigurationProblems()
+            map.read("interval", into: &problems) { value throws(ConfigurationError) in
+                interval = try value.duration(atLeast: Self.minimumInterval)
             }
-            if let value = map["mounts"] {
-                mounts = try AgentConfiguration.uniqueList(value, expected: "a list of mount points") {
+            map.read("mounts", into: &problems) { value throws(ConfigurationError) in
+                mounts = try value.uniqueList(expected: "a list of mount points") {
                     element throws(ConfigurationError) in
-                    let path = try AgentConfiguration.filePath(element)
+                    let path = try element.filePath()
                     guard path.hasPrefix("/") else { throw element.invalid(expected: "an absolute path") }
                     return path
                 }
             }
-            if let value = map["devices"] {
-                devices = try AgentConfiguration.uniqueList(value, expected: "a list of device names") {
+            map.read("devices", into: &problems) { value throws(ConfigurationError) in
+                devices = try value.uniqueList(expected: "a list of device names") {
                     element throws(ConfigurationError) in
                     try element.value(expected: "a block device name such as sda or nvme0n1") { name in
                         Self.isDeviceName(name) ? name : nil
                     }
                 }
             }
-            if let value = map["listen_ports"] {
-                listenPorts = try AgentConfiguration.uniqueList(value, expected: "a list of TCP ports") {
+            map.read("listen_ports", into: &problems) { value throws(ConfigurationError) in
+                listenPorts = try value.uniqueList(expected: "a list of TCP ports") {
                     element throws(ConfigurationError) in
                     try element.value(expected: "a TCP port from 1 to 65535") { text in
                         ConfigurationValue.integer(text).flatMap { (1...65535).contains($0) ? $0 : nil }
                     }
                 }
             }
+            try problems.throwIfAny()
         }
 
         /// A kernel block device name as `/proc/diskstats` shows it: no slash, no space, at most 32 bytes.

@@ -1,3 +1,5 @@
+import VigilConfiguration
+
 extension AgentConfiguration {
     /// `shipping`: how records leave the buffer for the hub.
     public struct Shipping: Sendable, Equatable {
@@ -23,23 +25,26 @@ extension AgentConfiguration {
             let map = try node.mapping(allowedKeys: [
                 "max_batch_records", "max_batch_bytes", "max_in_flight", "backoff_base", "backoff_cap",
             ])
-            if let value = map["max_batch_records"] {
-                maxBatchRecords = try AgentConfiguration.integer(value, in: 1...100_000)
+            var problems = ConfigurationProblems()
+            map.read("max_batch_records", into: &problems) { value throws(ConfigurationError) in
+                maxBatchRecords = try value.integer(in: 1...100_000)
             }
-            if let value = map["max_batch_bytes"] {
-                maxBatchBytes = try AgentConfiguration.size(value, in: 1024...16 << 20)
+            map.read("max_batch_bytes", into: &problems) { value throws(ConfigurationError) in
+                maxBatchBytes = try value.size(in: 1024...16 << 20)
             }
-            if let value = map["max_in_flight"] {
-                maxInFlight = try AgentConfiguration.integer(value, in: 1...1024)
+            map.read("max_in_flight", into: &problems) { value throws(ConfigurationError) in
+                maxInFlight = try value.integer(in: 1...1024)
             }
-            if let value = map["backoff_base"] {
-                backoffBase = try AgentConfiguration.duration(value, atLeast: .milliseconds(1))
+            map.read("backoff_base", into: &problems) { value throws(ConfigurationError) in
+                backoffBase = try value.duration(atLeast: .milliseconds(1))
             }
-            if let value = map["backoff_cap"] {
-                backoffCap = try AgentConfiguration.duration(value, atLeast: backoffBase)
-            } else if backoffCap < backoffBase {
+            if map["backoff_cap"] == nil, backoffCap < backoffBase {
                 backoffCap = backoffBase
             }
+            map.read("backoff_cap", into: &problems) { value throws(ConfigurationError) in
+                backoffCap = try value.duration(atLeast: backoffBase)
+            }
+            try problems.throwIfAny()
         }
     }
 }

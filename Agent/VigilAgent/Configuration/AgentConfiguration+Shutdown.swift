@@ -1,3 +1,5 @@
+import VigilConfiguration
+
 extension AgentConfiguration {
     /// `shutdown`: what happens on SIGTERM, after producers stop.
     public struct Shutdown: Sendable, Equatable {
@@ -11,9 +13,11 @@ extension AgentConfiguration {
         init(from node: ConfigurationNode?) throws(ConfigurationError) {
             guard let node else { return }
             let map = try node.mapping(allowedKeys: ["drain_timeout"])
-            if let value = map["drain_timeout"] {
-                drainTimeout = try AgentConfiguration.duration(value, atLeast: .zero)
+            var problems = ConfigurationProblems()
+            map.read("drain_timeout", into: &problems) { value throws(ConfigurationError) in
+                drainTimeout = try value.duration(atLeast: .zero)
             }
+            try problems.throwIfAny()
         }
     }
 }

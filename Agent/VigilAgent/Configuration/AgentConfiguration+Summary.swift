@@ -1,3 +1,4 @@
+import VigilConfiguration
 import VigilProtocol
 
 extension AgentConfiguration {

@@ -1,3 +1,5 @@
+import VigilConfiguration
+
 extension AgentConfiguration {
     /// `tls`: paths of the PEM files for mutual TLS 1.3. All three are required; the files are read
     /// (and re-read on change) by the shipper, never by the configuration loader.
@@ -19,7 +21,7 @@ extension AgentConfiguration {
         init(from node: ConfigurationNode) throws(ConfigurationError) {
             let map = try node.mapping(allowedKeys: ["ca", "cert", "key"])
             func path(_ key: String, _ hint: String) throws(ConfigurationError) -> String {
-                try AgentConfiguration.filePath(map.required(key, hint: hint))
+                try map.required(key, hint: hint).filePath()
             }
             self.ca = try path("ca", "the CA certificate PEM, e.g. /etc/vigil/ca.pem")
             self.cert = try path("cert", "this agent's certificate PEM, e.g. /etc/vigil/agent.pem")

@@ -1,3 +1,5 @@
+import VigilConfiguration
+
 /// The agent's settings, as written in `agent.yaml` (DESIGN §9).
 ///
 /// Every key is optional except `agent_id`, `endpoints` and `tls`; each field documents its default.
@@ -47,6 +49,9 @@ public struct AgentConfiguration: Sendable, Equatable {
         self.shipping = shipping
         self.shutdown = shutdown
     }
+
+    /// One hub address from `endpoints`: `host:port`, with an IPv6 literal in brackets (`[::1]:7443`).
+    public typealias Endpoint = HostPort
 
     /// The keys allowed at the top level of `agent.yaml`.
     static let topLevelKeys = [

@@ -1,3 +1,4 @@
+import VigilConfiguration
 import VigilProtocol
 
 extension HubConfiguration {
@@ -5,7 +6,7 @@ extension HubConfiguration {
     /// `vigil-hub check-config`. Shows the TLS file paths only, never their contents.
     public func renderedSummary() -> String {
         func list(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
-        let d = DurationText.render
+        let d: (Duration) -> String = ConfigurationValue.render
         let baseline: String
         switch judge.baseline {
         case .auto: baseline = "auto"

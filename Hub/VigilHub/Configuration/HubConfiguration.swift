@@ -1,3 +1,5 @@
+import VigilConfiguration
+
 /// The hub's settings, read from `hub.yaml` (DESIGN §9). Every field but `tls` has a documented
 /// default; unknown keys are errors (see ``HubConfiguration/load(path:)``).
 public struct HubConfiguration: Sendable, Hashable {

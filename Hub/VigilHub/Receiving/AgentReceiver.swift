@@ -4,6 +4,7 @@ import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import Synchronization
+import VigilConfiguration
 import VigilProtocol
 
 /// The hub's agent listener (DESIGN §2, §8): TCP, TLS 1.3 with required client certificates,

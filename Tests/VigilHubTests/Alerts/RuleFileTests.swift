@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigilAnalytics
+import VigilConfiguration
 import VigilTestSupport
 
 @testable import VigilHub
@@ -12,7 +13,7 @@ struct RuleFileTests {
     let deploy = Self.root.appendingPathComponent("deploy").path
     let fixtures = Self.root.appendingPathComponent("Tests/VigilHubTests/Fixtures/rules").path
 
-    func loadError(_ yaml: String) -> HubConfigurationError? {
+    func loadError(_ yaml: String) -> ConfigurationError? {
         do {
             _ = try RuleFile.load(yaml: yaml, source: "rules.yaml")
             return nil

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import VigilAnalytics
+import VigilConfiguration
 
 // The decision routes of the admin API (issue #5 part 12): `GET /v1/versions?service=S[&window=30m]`
 // computes the comparison from the rollups on request; `GET /v1/recommendations` returns the last
@@ -19,7 +20,7 @@ extension AdminServer {
             let instant = Instant(nanosecondsSinceEpoch: now())
             guard let report = try await engine.versions(service: query.service, window: query.window, at: instant)
             else {
-                let window = DurationText.render(query.window ?? engine.settings.judgeWindow)
+                let window = ConfigurationValue.render(query.window ?? engine.settings.judgeWindow)
                 return try json(
                     AdminErrorBody(
                         error: "no data for service \"\(query.service.prefix(256))\" in the last \(window); "

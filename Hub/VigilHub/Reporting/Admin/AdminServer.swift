@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import ServiceLifecycle
+import VigilConfiguration
 
 /// The admin HTTP API (DESIGN §6) on Hummingbird: `GET /healthz` and `/readyz` (probes, open without a
 /// token), `/v1/status`, `/v1/agents`, `/v1/alerts`, `/metrics`, and

@@ -1,5 +1,6 @@
 import Foundation
 import VigilAnalytics
+import VigilConfiguration
 
 /// The query parameters of `GET /v1/series`, parsed and checked against the time of the request. Pure.
 ///
@@ -85,7 +86,7 @@ public struct SeriesQuery: Sendable, Hashable {
             case "from": from = try Self.time(value, key, nowUnixNano: nowUnixNano)
             case "to": to = try Self.time(value, key, nowUnixNano: nowUnixNano)
             case "step":
-                guard let duration = DurationText.parse(value), duration >= .seconds(60),
+                guard let duration = ConfigurationValue.duration(value), duration >= .seconds(60),
                     duration <= .seconds(86_400), duration.components.seconds % 60 == 0,
                     duration.components.attoseconds == 0
                 else {
@@ -143,7 +144,7 @@ public struct SeriesQuery: Sendable, Hashable {
     /// RFC 3339 (`2026-12-02T10:00:00Z`), Unix seconds (`1764669600`), `now`, or `now-` and a duration.
     static func time(_ value: String, _ key: String, nowUnixNano: Int64) throws(AdminErrorBody) -> Int64 {
         if value == "now" { return nowUnixNano }
-        if value.hasPrefix("now-"), let back = DurationText.parse(String(value.dropFirst(4))),
+        if value.hasPrefix("now-"), let back = ConfigurationValue.duration(String(value.dropFirst(4))),
             back <= .seconds(100 * 365 * 86_400)
         {
             return nowUnixNano - back.nanoseconds

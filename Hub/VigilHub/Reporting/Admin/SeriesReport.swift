@@ -1,5 +1,6 @@
 import Foundation
 import VigilAnalytics
+import VigilConfiguration
 
 /// The body of `GET /v1/series`: the lines of one series over a span, with the step they were computed at.
 public struct SeriesReport: Sendable, Hashable, Codable {
@@ -149,5 +150,5 @@ struct SeriesReader: Sendable {
         .sortedByLabels()
     }
 
-    static func render(_ minutes: Int64) -> String { DurationText.render(.seconds(minutes * 60)) }
+    static func render(_ minutes: Int64) -> String { ConfigurationValue.render(.seconds(minutes * 60)) }
 }

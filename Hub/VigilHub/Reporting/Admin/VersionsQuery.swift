@@ -1,3 +1,5 @@
+import VigilConfiguration
+
 /// The query parameters of `GET /v1/versions` and `GET /v1/recommendations`, parsed and checked. Pure.
 public struct VersionsQuery: Sendable, Hashable {
     /// The shortest window accepted.
@@ -22,7 +24,7 @@ public struct VersionsQuery: Sendable, Hashable {
                 }
                 service = value
             case "window":
-                guard let duration = DurationText.parse(value), duration >= Self.minimumWindow,
+                guard let duration = ConfigurationValue.duration(value), duration >= Self.minimumWindow,
                     duration <= Self.maximumWindow
                 else {
                     throw AdminErrorBody(

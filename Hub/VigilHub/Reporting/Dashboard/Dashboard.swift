@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import VigilAnalytics
+import VigilConfiguration
 
 // Dashboard: builds the pages of the web dashboard (issue #15) from the same sources the JSON API reads —
 // HubReporter for status, agents and alerts, DecisionEngine for `/v1/versions`, SeriesReader for `/v1/series`,
@@ -188,7 +189,7 @@ struct Dashboard: Sendable {
         }
         var blocks: [DashboardBlock] = []
         var verdicts = "<section class=\"verdicts\"><h2>Verdict</h2>"
-        let judged = DurationText.render(judgeWindow)
+        let judged = ConfigurationValue.render(judgeWindow)
         guard let current else {
             blocks.append(
                 .html(verdicts + "<p class=\"empty\">no data in the judge's window (the last \(judged))</p></section>"))

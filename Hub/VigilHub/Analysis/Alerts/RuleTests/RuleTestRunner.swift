@@ -1,4 +1,5 @@
 import VigilAnalytics
+import VigilConfiguration
 
 /// Runs a ``RuleTestFile`` against loaded rules, the way promtool does: rules are evaluated at 0,
 /// `evaluation_interval`, 2·`evaluation_interval`, …; at each input step an input series has the sample of
@@ -53,7 +54,7 @@ public enum RuleTestRunner {
                 }
                 if let diff = difference(expected: check.expected, got: got) {
                     failures.append(
-                        "\(check.keyPath): at \(DurationText.render(check.evalTime)), alertname \(check.alertname):\n"
+                        "\(check.keyPath): at \(ConfigurationValue.render(check.evalTime)), alertname \(check.alertname):\n"
                             + diff)
                 }
             }

@@ -1,7 +1,7 @@
 /// Finds the known keys closest to a mistyped one, for "unknown key (did you mean …?)".
-enum KeySuggestion {
+public enum KeySuggestion {
     /// At most two of `candidates` within a small edit distance of `key`, closest first.
-    static func closest(to key: String, among candidates: [String]) -> [String] {
+    public static func closest(to key: String, among candidates: [String]) -> [String] {
         let typed = Array(key.lowercased().utf8)
         var scored: [(distance: Int, key: String)] = []
         for candidate in candidates {
