@@ -296,6 +296,17 @@ static void *run(void *argument) {
     return NULL;
 }
 
+/* Frees what vigil_open made; the thread is not running. */
+static void release(vigil_client *client) {
+    if (client->wake_fd >= 0) close(client->wake_fd);
+    pthread_cond_destroy(&client->answered);
+    pthread_mutex_destroy(&client->lock);
+    free(client->ring);
+    free(client->service);
+    free(client->version);
+    free(client);
+}
+
 vigil_client *vigil_open(const char *socket_path, const vigil_options *options) {
     vigil_options defaults;
     if (!options) {
@@ -331,13 +342,7 @@ vigil_client *vigil_open(const char *socket_path, const vigil_options *options) 
         failure = pthread_create(&client->thread, NULL, run, client);
     }
     if (failure) {
-        if (client->wake_fd >= 0) close(client->wake_fd);
-        pthread_cond_destroy(&client->answered);
-        pthread_mutex_destroy(&client->lock);
-        free(client->ring);
-        free(client->service);
-        free(client->version);
-        free(client);
+        release(client);
         errno = failure;
         return NULL;
     }
@@ -379,12 +384,6 @@ long vigil_close(vigil_client *client, int timeout_ms) {
     pthread_mutex_unlock(&client->lock);
     wake(client);
     pthread_join(client->thread, NULL);
-    close(client->wake_fd);
-    pthread_cond_destroy(&client->answered);
-    pthread_mutex_destroy(&client->lock);
-    free(client->ring);
-    free(client->service);
-    free(client->version);
-    free(client);
+    release(client);
     return left;
 }
