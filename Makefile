@@ -4,8 +4,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 SWIFT ?= swift
-APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libfaketime postgresql-15 curl chromium \
-	chromium-driver systemd
+APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libsqlite3-dev libssl-dev libfaketime \
+	postgresql-15 curl chromium chromium-driver systemd
 PG_BIN := /usr/lib/postgresql/15/bin
 INTEROP_PEER := Tests/Interop/build/vigil-interop-peer
 BENCH_SCRATCH := .build-bench
@@ -16,7 +16,7 @@ FUZZ_TARGETS := frame hub-session json-ingest config
 FUZZ_SECONDS ?= 60
 SOAK_RESULTS := .build/reliability/soak-results.jsonl
 
-.PHONY: help deps build test pg-cleanup interop-peer powercut bench proto format format-check demo soak soak-scenarios soak-fuzz soak-report fuzz clean
+.PHONY: help deps build test pg-cleanup interop-peer c-client powercut bench proto format format-check demo soak soak-scenarios soak-fuzz soak-report fuzz clean
 
 help:
 	@echo "make demo    build, start a hub and agents with dev certificates, feed events, print status"
@@ -42,6 +42,10 @@ build: deps
 interop-peer: deps
 	$(MAKE) -C Tests/Interop
 
+# libvigil and its test program (Agent/Clients/C), which CClientTests runs against the built agent.
+c-client: deps
+	$(MAKE) -C Agent/Clients/C
+
 # The LD_PRELOAD power-loss injector, its replay tool and self-test (Tests/Reliability/PowerCut), used by
 # PowerCutInterposerTests and the PowerLoss scenario.
 powercut:
@@ -52,7 +56,7 @@ powercut:
 # callbacks for 20 s and more. The reliability scenarios follow in a process of their own.
 # The PostgreSQL suites start a throwaway server of their own (Tests/Support/PostgresServer.swift) and stop it
 # when the test process exits; pg-cleanup stops any a killed test process left behind.
-test: build interop-peer powercut format-check
+test: build interop-peer c-client powercut format-check
 	$(SWIFT) test --skip-build --no-parallel --skip ReliabilityTests 2>&1 | tee .build/test-output.txt \
 		| grep -vE '^(◇|↳) '; status=$${PIPESTATUS[0]}; $(MAKE) -s pg-cleanup; exit $$status
 	$(SWIFT) test --skip-build --filter ReliabilityTests 2>&1 | tee .build/test-output-reliability.txt \
@@ -68,7 +72,7 @@ pg-cleanup:
 		fi; \
 	done
 
-bench: deps
+bench: deps c-client
 	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH) --product vigil-bench
 	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH) --product vigil-agent
 	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH) --product vigil-hub

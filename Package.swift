@@ -268,6 +268,7 @@ let package = Package(
                 "VigilProtocol",
                 "VigilAgent",
                 "VigilHub",
+                "VigilClient",
                 "VigilTestSupport",
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -15,6 +15,10 @@ do {
         try await IngestClientMode.run(socket: value("--socket") ?? "", count: Int(value("--count") ?? "") ?? 0)
         exit(0)
     }
+    if arguments.count > 1, arguments[1] == "swift-client" {
+        try await SwiftClientMode.run(socket: value("--socket") ?? "", count: Int(value("--count") ?? "") ?? 0)
+        exit(0)
+    }
     if arguments.count > 1, arguments[1] == "stream-client" {
         try await StreamClientMode.run(
             socket: value("--socket") ?? "", seconds: Double(value("--seconds") ?? "") ?? 60,
@@ -37,6 +41,10 @@ do {
     }
     if only == nil || only == "agent" {
         try await AgentBenchmark.run(binDirectory: binDirectory, packageRoot: packageRoot)
+    }
+    if only == nil || only == "clients" {
+        try await ClientBenchmark.run(
+            binDirectory: binDirectory, packageRoot: packageRoot, events: Int(value("--events") ?? "") ?? 200_000)
     }
     if only == nil || only == "pipeline" {
         // Without --rate: with the applications paced at the 100,000 events/s goal (does the hub keep up, with

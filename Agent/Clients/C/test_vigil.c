@@ -272,7 +272,8 @@ static int test_flush_timeout(agent *a) {
     double took = now() - started;
     kill(a->pid, SIGCONT);
     CHECK(left == 10, "flush said %ld not durable", left);
-    CHECK(took > 0.4 && took < 2.0, "flush took %.2f s for a 0.5 s timeout", took);
+    /* Returns at its deadline, not when the agent resumes; the upper bound is loose for a loaded 2-core CI host. */
+    CHECK(took > 0.45 && took < 5.0, "flush took %.2f s for a 0.5 s timeout", took);
     left = vigil_flush(client, 10000);
     vigil_close(client, 1000);
     CHECK(left == 0, "flush left %ld after the agent resumed", left);
