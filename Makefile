@@ -5,10 +5,11 @@ SHELL := /bin/bash
 
 SWIFT ?= swift
 APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libsqlite3-dev libssl-dev libfaketime \
-	postgresql-15 curl chromium chromium-driver systemd
+	postgresql-15 curl chromium chromium-driver systemd libcurl4-openssl-dev binutils pkg-config
 PG_BIN := /usr/lib/postgresql/15/bin
 INTEROP_PEER := Tests/Interop/build/vigil-interop-peer
 BENCH_SCRATCH := .build-bench
+PACKAGE_SCRATCH := .build-package
 PROTO_SCRATCH := .build-proto
 FUZZ_SCRATCH := .build-fuzz
 FUZZ_TARGETS := frame hub-session json-ingest config
@@ -16,11 +17,12 @@ FUZZ_TARGETS := frame hub-session json-ingest config
 FUZZ_SECONDS ?= 60
 SOAK_RESULTS := .build/reliability/soak-results.jsonl
 
-.PHONY: help deps build test pg-cleanup interop-peer c-client powercut bench proto format format-check demo soak soak-scenarios soak-fuzz soak-report fuzz clean
+.PHONY: help deps build test pg-cleanup interop-peer c-client powercut package bench proto format format-check demo soak soak-scenarios soak-fuzz soak-report fuzz clean
 
 help:
 	@echo "make demo    build, start a hub and agents with dev certificates, feed events, print status"
 	@echo "make test    install what is missing, build, run every test"
+	@echo "make package  Debian packages of the agent, the hub with vigilctl, and libvigil-dev in $(PACKAGE_SCRATCH)/debs"
 	@echo "make bench   print codec, agent and end-to-end figures (release build)"
 	@echo "make proto   regenerate Protocol/Generated/vigil.pb.swift from Protocol/vigil.proto"
 	@echo "make format  apply swift-format;  make format-check  fail on a formatting diff"
@@ -46,6 +48,16 @@ interop-peer: deps
 c-client: deps
 	$(MAKE) -C Agent/Clients/C
 
+# Debian packages (deploy/package.sh) from release builds with the Swift runtime linked in, so a host needs
+# no Swift toolchain; libcurl4-openssl-dev is for linking FoundationNetworking statically. PackageTests checks
+# them in make test.
+package: deps c-client
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(PACKAGE_SCRATCH) --product vigil-agent
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(PACKAGE_SCRATCH) --product vigil-hub
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(PACKAGE_SCRATCH) --product vigilctl
+	rm -rf $(PACKAGE_SCRATCH)/debs
+	bash deploy/package.sh $(PACKAGE_SCRATCH)/release $(PACKAGE_SCRATCH)/debs
+
 # The LD_PRELOAD power-loss injector, its replay tool and self-test (Tests/Reliability/PowerCut), used by
 # PowerCutInterposerTests and the PowerLoss scenario.
 powercut:
@@ -56,7 +68,7 @@ powercut:
 # callbacks for 20 s and more. The reliability scenarios follow in a process of their own.
 # The PostgreSQL suites start a throwaway server of their own (Tests/Support/PostgresServer.swift) and stop it
 # when the test process exits; pg-cleanup stops any a killed test process left behind.
-test: build interop-peer c-client powercut format-check
+test: build interop-peer c-client powercut package format-check
 	$(SWIFT) test --skip-build --no-parallel --skip ReliabilityTests 2>&1 | tee .build/test-output.txt \
 		| grep -vE '^(◇|↳) '; status=$${PIPESTATUS[0]}; $(MAKE) -s pg-cleanup; exit $$status
 	$(SWIFT) test --skip-build --filter ReliabilityTests 2>&1 | tee .build/test-output-reliability.txt \

@@ -8,6 +8,7 @@ struct VigilAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil-agent",
         abstract: "Vigil agent: sample the host, ingest local events, buffer durably, ship to the hub.",
+        version: VigilAgentInfo.version,
         subcommands: [Run.self, Emit.self, Status.self, CheckConfig.self]
     )
 

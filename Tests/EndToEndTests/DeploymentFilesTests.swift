@@ -75,16 +75,18 @@ struct DeploymentFilesTests {
     /// The built binary `name`.
     static func binary(_ name: String) -> String { Daemon.binaryDirectory.appendingPathComponent(name).path }
 
-    /// deploy/`file` with `/etc/vigil/` pointed at a directory holding what it names there (certificates
-    /// from deploy/certs.sh for agent web-01 and the hub), written beside them; returns its path.
-    static func exampleWithFiles(_ file: String) throws -> String {
+    /// deploy/`file` (or the copy at `source`) with `/etc/vigil/` pointed at a directory holding what it
+    /// names there (certificates from deploy/certs.sh for agent web-01 and the hub), written beside them;
+    /// returns its path.
+    static func exampleWithFiles(_ file: String, from source: String? = nil) throws -> String {
         let directory = try makeTemporaryDirectory("etc-vigil")
         try TestCertificates.make(into: directory, arguments: ["--agent", "web-01"])
         let manager = FileManager.default
         try manager.copyItem(atPath: "\(directory)/agent-web-01.pem", toPath: "\(directory)/agent.pem")
         try manager.copyItem(atPath: "\(directory)/agent-web-01.key", toPath: "\(directory)/agent.key")
         let text = try String(
-            contentsOfFile: TestCertificates.root.appendingPathComponent("deploy/\(file)").path, encoding: .utf8)
+            contentsOfFile: source ?? TestCertificates.root.appendingPathComponent("deploy/\(file)").path,
+            encoding: .utf8)
         let path = "\(directory)/\(file)"
         try text.replacingOccurrences(of: "/etc/vigil/", with: directory + "/")
             .write(toFile: path, atomically: true, encoding: .utf8)
