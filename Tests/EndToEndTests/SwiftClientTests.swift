@@ -57,6 +57,34 @@ struct SwiftClientTests {
         }
     }
 
+    @Test("the JSON line escapes quotes, backslashes, control characters and keeps UTF-8, as a JSON parser reads it")
+    func lineEncoding() throws {
+        let awkward = "a\"b\\c\nd\re\tf\u{01}\u{1f} é ✓ 🙂 </script>"
+        let event = VigilEvent(
+            awkward, outcome: .error, durationMs: 12.5, errorCategory: "db\"timeout",
+            attributes: ["z": awkward, "a": "", "plan\n": "pro"], eventID: String(repeating: "ab", count: 16),
+            timeUnixNano: 1_700_000_000_123_456_789)
+        let line = VigilClient.line(event, service: "check\\out", version: "1.4.0")
+        #expect(line.last == UInt8(ascii: "\n") && line.filter { $0 == UInt8(ascii: "\n") }.count == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.dropLast())) as? [String: Any])
+        #expect(object["name"] as? String == awkward)
+        #expect(object["outcome"] as? String == "error")
+        #expect(object["duration_ms"] as? Double == 12.5)
+        #expect(object["error_category"] as? String == "db\"timeout")
+        #expect(object["service"] as? String == "check\\out" && object["version"] as? String == "1.4.0")
+        #expect(object["event_id"] as? String == String(repeating: "ab", count: 16))
+        #expect((object["time_unix_nano"] as? NSNumber)?.int64Value == 1_700_000_000_123_456_789)
+        #expect(object["attributes"] as? [String: String] == ["z": awkward, "a": "", "plan\n": "pro"])
+        // Filled in when absent: 32 hex digits and the current time.
+        let filled = VigilClient.line(VigilEvent("x"), service: nil, version: nil)
+        let defaults = try #require(try JSONSerialization.jsonObject(with: Data(filled.dropLast())) as? [String: Any])
+        let id = try #require(defaults["event_id"] as? String)
+        #expect(id.count == 32 && id.allSatisfy(\.isHexDigit), "\(id)")
+        #expect(defaults["service"] == nil && defaults["attributes"] == nil)
+        let now = Date().timeIntervalSince1970 * 1e9
+        #expect(abs(((defaults["time_unix_nano"] as? NSNumber)?.doubleValue ?? 0) - now) < 60e9)
+    }
+
     @Test("send then flush: every event durable at the agent, none dropped or refused")
     func durable() async throws {
         let agent = try Agent()
