@@ -120,7 +120,7 @@ extension Reliability {
             let run = try Self.start("postgres-link-cut", tag: 24, server: server, proxy: proxy, storeTimeout: "2s")
             defer { run.stop() }
             run.startLoad()
-            for _ in 0..<Scale.pick(short: 2, soak: 20) {
+            for _ in 0..<Scale.pick(short: 1, soak: 20) {
                 #expect(await run.generator.waitForProgress(500))
                 // Nothing passes and nothing is closed: hub-a's statements wait without an error. Then the server
                 // side of every connection ends (as when the database host died or failed over) but hub-a hears
