@@ -14,15 +14,9 @@ enum AgentBenchmark {
     static let events = 1_000_000
 
     static func run(binDirectory: URL, packageRoot: URL) async throws {
-        let work = NSTemporaryDirectory() + "vigil-bench-\(getpid())"
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let work = try benchWorkDirectory(
+            "vigil-bench", packageRoot: packageRoot, certificateArguments: ["--agent", "bench-01"])
         defer { try? FileManager.default.removeItem(atPath: work) }
-        try BenchProcess.run(
-            "/usr/bin/env",
-            [
-                "bash", packageRoot.appendingPathComponent("deploy/certs.sh").path, "\(work)/certs", "--agent",
-                "bench-01",
-            ])
 
         Report.section("Agent ingest (\(events) binary events from a client process, buffer durability normal)")
         let ingest = try await ingestRate(work: work, binDirectory: binDirectory)

@@ -10,6 +10,16 @@ struct BenchError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// A fresh directory `NSTemporaryDirectory()/name-pid` holding certificates from deploy/certs.sh in `certs/`
+/// (with `certificateArguments`, e.g. `--agent ID`); the caller removes it.
+func benchWorkDirectory(_ name: String, packageRoot: URL, certificateArguments: [String] = []) throws -> String {
+    let work = NSTemporaryDirectory() + "\(name)-\(getpid())"
+    try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+    let script = packageRoot.appendingPathComponent("deploy/certs.sh").path
+    try BenchProcess.run("/usr/bin/env", ["bash", script, "\(work)/certs"] + certificateArguments)
+    return work
+}
+
 /// A child process of the benchmark.
 final class BenchProcess {
     private let process = Process()

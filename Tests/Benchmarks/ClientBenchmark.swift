@@ -12,16 +12,9 @@ import VigilClient
 /// `bench_vigil_client.py --raw`). Each measurement has a fresh agent (buffer durability normal).
 enum ClientBenchmark {
     static func run(binDirectory: URL, packageRoot: URL, events: Int) async throws {
-        let work = NSTemporaryDirectory() + "vigil-client-bench-\(getpid())"
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let work = try benchWorkDirectory(
+            "vigil-client-bench", packageRoot: packageRoot, certificateArguments: ["--agent", "bench-01"])
         defer { try? FileManager.default.removeItem(atPath: work) }
-        try BenchProcess.run(
-            "/usr/bin/env",
-            [
-                "bash", packageRoot.appendingPathComponent("deploy/certs.sh").path, "\(work)/certs", "--agent",
-                "bench-01",
-            ]
-        )
         let bench = binDirectory.appendingPathComponent("vigil-bench").path
         let python = packageRoot.appendingPathComponent("Agent/Clients/Python/bench_vigil_client.py").path
         let cBench = packageRoot.appendingPathComponent("Agent/Clients/C/build/vigil-c-bench").path

@@ -20,11 +20,8 @@ enum DecisionBenchmark {
     static let days: Int64 = 30
 
     static func run(binDirectory: URL, packageRoot: URL, events: Int) async throws {
-        let work = NSTemporaryDirectory() + "vigil-bench-decisions-\(getpid())"
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let work = try benchWorkDirectory("vigil-bench-decisions", packageRoot: packageRoot)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        try BenchProcess.run(
-            "/usr/bin/env", ["bash", packageRoot.appendingPathComponent("deploy/certs.sh").path, "\(work)/certs"])
         let path = "\(work)/hub.db"
         Report.section(
             "Decisions: \(Double(events) / 1e6) M events over \(days) days, \(services) services × \(versions) "

@@ -11,11 +11,8 @@ extension PipelineBenchmark {
     /// Loads 10 M events into a hub database through the store, starts the hub on it, and times
     /// `GET /v1/status`.
     static func statusLatency(binDirectory: URL, packageRoot: URL, events: Int) async throws {
-        let work = NSTemporaryDirectory() + "vigil-bench-status-\(getpid())"
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let work = try benchWorkDirectory("vigil-bench-status", packageRoot: packageRoot)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        try BenchProcess.run(
-            "/usr/bin/env", ["bash", packageRoot.appendingPathComponent("deploy/certs.sh").path, "\(work)/certs"])
         Report.section("GET /v1/status with \(events / 1_000_000) M events stored")
         let loadStart = ContinuousClock.now
         do {
