@@ -83,7 +83,7 @@ extension AgentConfiguration {
         }
         var tls = TLSFiles(ca: "", cert: "", key: "")
         problems.check { () throws(ConfigurationError) in
-            tls = try TLSFiles(from: map.required("tls", hint: "tls: { ca: ..., cert: ..., key: ... }"))
+            tls = try TLSFiles(from: map.required("tls", hint: "tls: { ca: ..., cert: ..., key: ... }"), own: "agent")
         }
         var labels: [String: String] = [:]
         var ingest = Ingest()

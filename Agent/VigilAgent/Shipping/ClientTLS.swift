@@ -1,26 +1,13 @@
 import Foundation
 import NIOSSL
 import Synchronization
+import VigilConfiguration
 
 /// The agent's mTLS client context, rebuilt whenever the CA, certificate or key file changes on disk
 /// (compared by modification time and size), so rotated certificates apply without a restart.
 public final class ClientTLS: Sendable {
-    /// Paths of the PEM files.
-    public struct Files: Sendable, Hashable {
-        /// CA certificate(s) that sign the hub's certificate.
-        public var ca: String
-        /// The agent's certificate chain.
-        public var cert: String
-        /// The agent's private key.
-        public var key: String
-
-        /// Creates the set of paths.
-        public init(ca: String, cert: String, key: String) {
-            self.ca = ca
-            self.cert = cert
-            self.key = key
-        }
-    }
+    /// Paths of the PEM files: the configuration's `tls`.
+    public typealias Files = TLSFiles
 
     struct Stamp: Hashable, Sendable {
         var modified: [Date?]

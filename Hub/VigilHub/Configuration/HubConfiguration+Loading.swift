@@ -64,7 +64,7 @@ extension HubConfiguration {
         var problems = ConfigurationProblems()
         var tls = TLSFiles(ca: "", cert: "", key: "")
         problems.check { () throws(ConfigurationError) in
-            tls = try Self.tlsFiles(map.required("tls", hint: "tls: { ca: ..., cert: ..., key: ... }"))
+            tls = try TLSFiles(from: map.required("tls", hint: "tls: { ca: ..., cert: ..., key: ... }"), own: "hub")
         }
         self.init(tls: tls)
         map.read("listen", into: &problems) { node throws(ConfigurationError) in
@@ -126,16 +126,6 @@ extension HubConfiguration {
         }
         try problems.throwIfAny()
         return AuthorizationPolicy(default: fallback, rules: rules)
-    }
-
-    private static func tlsFiles(_ node: ConfigurationNode) throws(ConfigurationError) -> TLSFiles {
-        let map = try node.mapping(allowedKeys: ["ca", "cert", "key"])
-        let expected = "a file path"
-        return TLSFiles(
-            ca: try map.required("ca", hint: "the CA that signs agent certificates").nonEmptyString(expected: expected),
-            cert: try map.required("cert", hint: "the hub's certificate").nonEmptyString(expected: expected),
-            key: try map.required("key", hint: "the hub's private key").nonEmptyString(expected: expected)
-        )
     }
 
     private static func adminAuth(_ node: ConfigurationNode) throws(ConfigurationError) -> AdminAuth {

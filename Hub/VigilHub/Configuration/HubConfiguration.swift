@@ -44,23 +44,8 @@ public struct HubConfiguration: Sendable, Hashable {
         self.tls = tls
     }
 
-    /// `tls`: PEM files. Paths only; their contents are read when the receiver starts (and again
-    /// whenever they change on disk).
-    public struct TLSFiles: Sendable, Hashable {
-        /// `tls.ca`: the CA certificate(s) agent certificates must chain to.
-        public var ca: String
-        /// `tls.cert`: the hub's certificate chain.
-        public var cert: String
-        /// `tls.key`: the hub's private key.
-        public var key: String
-
-        /// Creates the set of paths.
-        public init(ca: String, cert: String, key: String) {
-            self.ca = ca
-            self.cert = cert
-            self.key = key
-        }
-    }
+    /// `tls`: the hub's PEM files (VigilConfiguration's, shared with the agent).
+    public typealias TLSFiles = VigilConfiguration.TLSFiles
 
     /// `admin_auth`: bearer tokens from a file and/or client certificates from a CA. Every request to the admin
     /// address must present one of them once this is set, on loopback too.
