@@ -2,36 +2,9 @@ import VigilConfiguration
 import VigilProtocol
 import Yams
 
-extension AgentConfiguration {
-    /// Reads and validates the configuration file at `path` with `overrides` (`--set`) applied; errors are
-    /// prefixed with `path`, or with the flag when they are about a key it set.
-    public static func load(
-        path: String, overrides: [ConfigurationOverride] = []
-    ) throws(ConfigurationError)
-        -> AgentConfiguration
-    {
-        try loadDocument(path: path, overrides: overrides).configuration
-    }
-
-    /// The configuration and the key paths the file itself wrote (for `check-config --effective`).
+extension AgentConfiguration: LoadableConfiguration {
+    /// See ``LoadableConfiguration``: the file's text parsed, `overrides` applied, validated.
     public static func loadDocument(
-        path: String, overrides: [ConfigurationOverride] = []
-    ) throws(ConfigurationError)
-        -> (configuration: AgentConfiguration, fileKeys: Set<String>)
-    {
-        try loadDocument(yaml: ConfigurationFile.text(at: path), source: path, overrides: overrides)
-    }
-
-    /// Parses and validates configuration text. `source` names it in errors (usually the file name).
-    public static func load(
-        yaml: String, source: String, overrides: [ConfigurationOverride] = []
-    )
-        throws(ConfigurationError) -> AgentConfiguration
-    {
-        try loadDocument(yaml: yaml, source: source, overrides: overrides).configuration
-    }
-
-    static func loadDocument(
         yaml: String, source: String, overrides: [ConfigurationOverride]
     )
         throws(ConfigurationError) -> (configuration: AgentConfiguration, fileKeys: Set<String>)

@@ -2,42 +2,15 @@ import VigilConfiguration
 import VigilProtocol
 import Yams
 
-extension HubConfiguration {
+extension HubConfiguration: LoadableConfiguration {
     static let topLevelKeys = [
         "listen", "admin", "admin_auth", "admin_tls", "hub_id", "tls", "store", "limits", "retention",
         "evaluation_interval", "judge",
         "autoscale", "breaker", "alerts", "authorization",
     ]
 
-    /// Reads and validates the file at `path` with `overrides` (`--set`) applied; errors are prefixed with
-    /// `path`, or with the flag when they are about a key it set.
-    public static func load(
-        path: String, overrides: [ConfigurationOverride] = []
-    ) throws(ConfigurationError)
-        -> HubConfiguration
-    {
-        try loadDocument(path: path, overrides: overrides).configuration
-    }
-
-    /// The configuration and the key paths the file itself wrote (for `check-config --effective`).
+    /// See ``LoadableConfiguration``: the file's text parsed, `overrides` applied, validated.
     public static func loadDocument(
-        path: String, overrides: [ConfigurationOverride] = []
-    )
-        throws(ConfigurationError) -> (configuration: HubConfiguration, fileKeys: Set<String>)
-    {
-        try loadDocument(yaml: ConfigurationFile.text(at: path), source: path, overrides: overrides)
-    }
-
-    /// Parses and validates configuration text; `source` names it in errors.
-    public static func load(
-        yaml: String, source: String, overrides: [ConfigurationOverride] = []
-    )
-        throws(ConfigurationError) -> HubConfiguration
-    {
-        try loadDocument(yaml: yaml, source: source, overrides: overrides).configuration
-    }
-
-    static func loadDocument(
         yaml: String, source: String, overrides: [ConfigurationOverride]
     )
         throws(ConfigurationError) -> (configuration: HubConfiguration, fileKeys: Set<String>)
